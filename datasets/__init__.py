@@ -1,0 +1,25 @@
+"""Labeled plate datasets (installed as ``lpr.datasets``): label formats, loaders and synthetic samples."""
+
+from .formats import (
+    Dataset,
+    LabeledImage,
+    PlateLabel,
+    SkippedRow,
+    load_dataset,
+    load_negatives,
+    load_openalpr_scenes,
+    load_plate_crops,
+    normalize_plate_text,
+)
+
+__all__ = [
+    "Dataset",
+    "LabeledImage",
+    "PlateLabel",
+    "SkippedRow",
+    "load_dataset",
+    "load_negatives",
+    "load_openalpr_scenes",
+    "load_plate_crops",
+    "normalize_plate_text",
+]

@@ -1,0 +1,125 @@
+"""Character classification: character masks in, characters 0-9 A-Z with confidences in [0, 1] out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from .config import FeatureConfig
+from .features import BBPSDescriptor
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class CharacterGuess:
+    """One possible reading of a character and its probability in [0, 1]."""
+
+    char: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class CharacterPrediction:
+    """The guesses for one character, most probable first."""
+
+    guesses: tuple[CharacterGuess, ...]
+
+    @property
+    def char(self) -> str:
+        return self.guesses[0].char
+
+    @property
+    def confidence(self) -> float:
+        return self.guesses[0].confidence
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """(n, k) decision scores in, (n, k) probabilities out (rows sum to 1)."""
+    z = scores / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
+    """(n, k) decision scores and (n,) true class indices in, softmax temperature minimising log loss out."""
+    grid = np.geomspace(0.02, 5.0, 60)
+    losses = [-np.mean(np.log(softmax(scores, t)[np.arange(len(labels)), labels] + 1e-12)) for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
+def build_pipeline(features: FeatureConfig, regularization: float) -> Pipeline:
+    """BBPS descriptor followed by a LinearSVC, as one scikit-learn Pipeline."""
+    return Pipeline(
+        [
+            ("bbps", BBPSDescriptor(features.char_size, features.block_sizes)),
+            ("svm", LinearSVC(C=regularization, dual="auto", max_iter=5000)),
+        ]
+    )
+
+
+class CharacterClassifier:
+    """BBPS + LinearSVC over character masks, with softmax-calibrated confidences."""
+
+    def __init__(self, features: FeatureConfig | None = None, regularization: float = 1.0):
+        self.features = features or FeatureConfig()
+        self.regularization = regularization
+        self.pipeline = build_pipeline(self.features, regularization)
+        self.temperature = 1.0
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.pipeline.named_steps["svm"].classes_)
+
+    def fit(
+        self,
+        masks: Sequence[np.ndarray],
+        labels: Sequence[str],
+        seed: int = 0,
+        sample_weight: np.ndarray | None = None,
+    ) -> CharacterClassifier:
+        """Train on character masks and their labels; a held-out fifth calibrates the confidences."""
+        labels_array = np.asarray(labels)
+        weights = np.ones(len(labels_array)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if len(masks) != len(labels_array):
+            raise ValueError(f"{len(masks)} masks but {len(labels_array)} labels")
+        if len(set(labels_array.tolist())) < 2:
+            raise ValueError("training needs characters of at least two classes")
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(masks))
+        held = order[: len(order) // 5]
+        fit_part = order[len(order) // 5 :]
+        features = self.pipeline.named_steps["bbps"].fit(masks).transform(masks)
+        svm = self.pipeline.named_steps["svm"]
+        svm.fit(features[fit_part], labels_array[fit_part], sample_weight=weights[fit_part])
+        known = np.isin(labels_array[held], svm.classes_)
+        if known.sum() > 0:
+            index = {c: i for i, c in enumerate(svm.classes_)}
+            truth = np.array([index[c] for c in labels_array[held][known]])
+            self.temperature = fit_temperature(svm.decision_function(features[held][known]), truth)
+        svm.fit(features, labels_array, sample_weight=weights)
+        return self
+
+    def probabilities(self, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """n character masks in, (n, len(classes)) probabilities out."""
+        if len(masks) == 0:
+            return np.zeros((0, len(self.classes)))
+        scores = self.pipeline.decision_function(masks)
+        if scores.ndim == 1:  # two classes: LinearSVC gives one score
+            scores = np.stack([-scores, scores], axis=1)
+        return softmax(scores, self.temperature)
+
+    def predict(self, masks: Sequence[np.ndarray], top_k: int = 3) -> list[CharacterPrediction]:
+        """n character masks in, n predictions (top_k guesses each) out."""
+        probabilities = self.probabilities(masks)
+        classes = self.classes
+        predictions = []
+        for row in probabilities:
+            best = np.argsort(-row)[:top_k]
+            predictions.append(CharacterPrediction(tuple(CharacterGuess(classes[i], float(row[i])) for i in best)))
+        return predictions

@@ -1,0 +1,69 @@
+"""Axis-aligned boxes in pixel coordinates, shared by every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box: top-left corner (x, y), width w and height h in pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def area(self) -> int:
+        return max(self.w, 0) * max(self.h, 0)
+
+    @property
+    def aspect(self) -> float:
+        """Width over height."""
+        return self.w / self.h if self.h else 0.0
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union with another box, in [0, 1]."""
+        ix = max(0, min(self.x + self.w, other.x + other.w) - max(self.x, other.x))
+        iy = max(0, min(self.y + self.h, other.y + other.h) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union else 0.0
+
+    def scaled(self, factor: float) -> Box:
+        """The same box in an image resized by factor."""
+        return Box(round(self.x * factor), round(self.y * factor), round(self.w * factor), round(self.h * factor))
+
+    def shifted(self, dx: int, dy: int) -> Box:
+        return Box(self.x + dx, self.y + dy, self.w, self.h)
+
+    def expanded(self, fx: float, fy: float, width: int, height: int) -> Box:
+        """Grown by fractions fx, fy of its size on each side, clipped to a width x height image."""
+        x0 = max(0, int(round(self.x - fx * self.w)))
+        y0 = max(0, int(round(self.y - fy * self.h)))
+        x1 = min(width, int(round(self.x + self.w + fx * self.w)))
+        y1 = min(height, int(round(self.y + self.h + fy * self.h)))
+        return Box(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+    def to_list(self) -> list[int]:
+        return [int(self.x), int(self.y), int(self.w), int(self.h)]
+
+
+def union_box(boxes: list[Box]) -> Box:
+    """The smallest box containing every box given (at least one)."""
+    x0 = min(b.x for b in boxes)
+    y0 = min(b.y for b in boxes)
+    x1 = max(b.x + b.w for b in boxes)
+    y1 = max(b.y + b.h for b in boxes)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def non_max_suppression(boxes: list[Box], scores: list[float], max_iou: float) -> list[int]:
+    """Indices of the boxes kept, best score first, dropping any overlapping a kept one by more than max_iou."""
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    kept: list[int] = []
+    for i in order:
+        if all(boxes[i].iou(boxes[k]) <= max_iou for k in kept):
+            kept.append(i)
+    return kept

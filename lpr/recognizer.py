@@ -1,0 +1,144 @@
+"""The whole pipeline: a BGR image in, plate readings (text, confidence, boxes) out, best first."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .classification import CharacterPrediction
+from .config import Config
+from .geometry import Box, non_max_suppression, union_box
+from .localization import plate_candidates
+from .model import Model, load_model
+from .segmentation import Segmentation, segmentation_variants
+
+
+@dataclass(frozen=True)
+class CharacterReading:
+    """One character of a plate: its text, confidence in [0, 1] and box in image pixels."""
+
+    char: str
+    confidence: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class TextCandidate:
+    """One possible text of a plate and the probability that all of its characters are right."""
+
+    plate: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PlateReading:
+    """A plate found in an image: best text, confidence in [0, 1], plate box, characters and alternatives."""
+
+    text: str
+    confidence: float
+    box: Box
+    characters: tuple[CharacterReading, ...]
+    candidates: tuple[TextCandidate, ...]
+    segmentation: Segmentation
+
+
+def text_candidates(predictions: list[CharacterPrediction], top_n: int) -> list[TextCandidate]:
+    """Per-character guesses in, the top_n most probable plate texts out (probability = product of guesses)."""
+    if not predictions:
+        return []
+    # Best-first search over the per-character guess lists; each state is a choice of guess per position.
+    def probability(choice: tuple[int, ...]) -> float:
+        return math.prod(p.guesses[i].confidence for p, i in zip(predictions, choice))
+
+    start = (0,) * len(predictions)
+    heap = [(-probability(start), start)]
+    seen = {start}
+    found: list[TextCandidate] = []
+    while heap and len(found) < top_n:
+        negative, choice = heapq.heappop(heap)
+        found.append(TextCandidate("".join(p.guesses[i].char for p, i in zip(predictions, choice)), -negative))
+        for position, prediction in enumerate(predictions):
+            if choice[position] + 1 < len(prediction.guesses):
+                following = choice[:position] + (choice[position] + 1,) + choice[position + 1 :]
+                if following not in seen:
+                    seen.add(following)
+                    heapq.heappush(heap, (-probability(following), following))
+    return found
+
+
+class Recognizer:
+    """Localization, segmentation and character classification tied together around one model."""
+
+    def __init__(self, model: Model | None = None, config: Config | None = None):
+        self.model = model if model is not None else load_model()
+        self.config = config or Config()
+
+    def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0)) -> PlateReading | None:
+        """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
+        settings = self.config.recognition
+        variants = [
+            s
+            for s in segmentation_variants(plate, self.config.segmentation)
+            if settings.min_characters <= len(s.characters) <= settings.max_characters
+        ]
+        if not variants:
+            return None
+        # One classifier call for every variant's characters is much cheaper than one per variant.
+        masks = [c.mask for s in variants for c in s.characters]
+        predictions = self.model.classifier.predict(masks, settings.alternatives_per_character)
+        best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
+        start = 0
+        for variant in variants:
+            chosen = predictions[start : start + len(variant.characters)]
+            start += len(variant.characters)
+            score = float(np.mean([p.confidence for p in chosen]))
+            if best is None or score > best[0]:
+                best = (score, variant, chosen)
+        assert best is not None
+        _, segmentation, chosen = best
+        candidates = text_candidates(chosen, settings.top_n)
+        characters = tuple(
+            CharacterReading(p.char, p.confidence, c.box.shifted(*origin))
+            for p, c in zip(chosen, segmentation.characters)
+        )
+        box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
+        return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation)
+
+    def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
+        """(H, W, 3) uint8 BGR image in, plates read from it out, most confident first.
+
+        With cropped=True the whole image is one plate and localization is skipped.
+        """
+        if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+            raise ValueError(f"expected a (H, W, 3) BGR image, got shape {image.shape}")
+        if cropped:
+            reading = self.read_plate(image)
+            return [reading] if reading is not None else []
+        settings = self.config.recognition
+        height, width = image.shape[:2]
+        readings: list[PlateReading] = []
+        for candidate in plate_candidates(image, self.config.localization):
+            margin = self.config.localization.crop_margin
+            region = candidate.box.expanded(margin, margin, width, height)
+            if region.w < 8 or region.h < 8:
+                continue
+            crop = image[region.y : region.y + region.h, region.x : region.x + region.w]
+            reading = self.read_plate(crop, (region.x, region.y))
+            if reading is None:
+                continue
+            if reading.confidence < settings.min_confidence:
+                continue
+            if min(c.confidence for c in reading.characters) < settings.min_character_confidence:
+                continue
+            readings.append(self._with_plate_box(reading, width, height))
+        kept = non_max_suppression([r.box for r in readings], [r.confidence for r in readings], settings.duplicate_iou)
+        return [readings[i] for i in kept]
+
+    def _with_plate_box(self, reading: PlateReading, width: int, height: int) -> PlateReading:
+        """The reading with its box grown from the character band to the whole plate."""
+        band = union_box([c.box for c in reading.characters])
+        pad_x, pad_y = self.config.recognition.plate_box_padding
+        return replace(reading, box=band.expanded(pad_x, pad_y, width, height))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,7 +15,8 @@ import numpy as np
 
 from .classification import CharacterClassifier
 from .config import FeatureConfig
-from .errors import ModelError, OutputExistsError
+from .errors import ModelError
+from .files import write_atomically
 from .features import feature_length
 
 MODEL_FORMAT = "lpr-character-model"
@@ -41,26 +41,6 @@ def _checksum(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray) -> s
     for array in (coef, intercept, classes):
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
-
-
-def write_atomically(path: Path, write: Any, force: bool = False, suffix: str = "") -> None:
-    """Call write(file_object) on a temporary file beside path, then rename it to path.
-
-    Refuses to replace an existing file unless force is true, so a crash never leaves a
-    half-written file and a run never destroys an earlier result by accident.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model: Model, path: str | os.PathLike, force: bool = False) -> Path:

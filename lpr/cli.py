@@ -1,0 +1,199 @@
+"""The `lpr` command: parses arguments and calls the library; every error is one line on stderr.
+
+Exit codes: 0 success; 1 some images could not be read (the others were processed);
+2 bad usage or unusable input (model, labels, paths); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .batch import recognize_paths
+from .errors import LprError
+from .evaluation import evaluate
+from .files import write_atomically, write_image
+from .imageio import list_images, read_image
+from .model import DEFAULT_MODEL, load_model, save_model, shipped_model_path
+from .recognizer import Recognizer
+from .training import train_model
+from .visualize import debug_images, draw_readings
+
+EXIT_OK = 0
+EXIT_IMAGE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def model_for(model: str | None, state: str | None) -> str:
+    """The model to load: the one named, else the state's shipped model if there is one, else the general model."""
+    if model:
+        return model
+    if state and shipped_model_path(state.lower()).is_file():
+        return state.lower()
+    return DEFAULT_MODEL
+
+
+def output_path(directory: Path, image: Path, suffix: str, inputs: set[Path]) -> Path:
+    """Where an output derived from an image goes; refuses a path that is one of the inputs."""
+    target = directory / f"{image.stem}{suffix}"
+    if target.resolve() in inputs:
+        raise LprError(f"{target}: would overwrite an input image")
+    return target
+
+
+def write_pictures(args: argparse.Namespace, recognizer: Recognizer, image_path: Path, readings: list, inputs: set[Path]) -> None:
+    """Write the annotated copy and/or the debug images of one recognized image."""
+    image = read_image(image_path)
+    if args.annotate:
+        target = output_path(Path(args.annotate), image_path, ".lpr.png", inputs)
+        write_image(target, draw_readings(image, readings), force=args.force)
+    if args.debug:
+        folder = Path(args.debug) / image_path.stem
+        for item in debug_images(image, recognizer, args.cropped):
+            write_image(folder / item.name, item.image, force=True)
+
+
+def command_recognize(args: argparse.Namespace) -> int:
+    recognizer = Recognizer(load_model(model_for(args.model, args.state)))
+    paths = list_images(args.paths)
+    if not paths:
+        raise LprError("no images found in the paths given")
+    inputs = {p.resolve() for p in paths}
+    failed = 0
+    progress = tqdm(total=len(paths), unit="image", leave=False, disable=None if len(paths) > 1 else True)
+    for result in recognize_paths(recognizer, paths, args.cropped):
+        progress.update()
+        if args.json:
+            print(json.dumps(result.to_dict()), flush=True)
+        elif result.error is None:
+            plates = ", ".join(f"{p.text} ({p.confidence:.2f})" for p in result.plates) or "no plate found"
+            tqdm.write(f"{result.image}: {plates}", file=sys.stdout)
+        if result.error is None and (args.annotate or args.debug):
+            try:
+                write_pictures(args, recognizer, Path(result.image), list(result.plates), inputs)
+            except LprError as error:
+                result = replace(result, error=str(error))
+        if result.error is not None:
+            failed += 1
+            if not args.json:
+                tqdm.write(f"lpr: {result.error}", file=sys.stderr)
+    progress.close()
+    return EXIT_IMAGE_FAILED if failed else EXIT_OK
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from lpr.datasets import load_dataset
+
+    out = Path(args.out) if args.out else Path(f"{args.state.lower()}.npz")
+    if out.exists() and not args.force:
+        raise LprError(f"{out}: already exists (use --force to overwrite)")
+    datasets = [load_dataset(folder) for folder in args.data]
+    for dataset in datasets:
+        report_skipped(dataset)
+    model, report = train_model(datasets, region=args.state, progress=None)
+    saved = save_model(model, out, force=args.force)
+    print(f"plates: {report.usable_plates} of {report.plates} usable (segmented into as many characters as labeled)")
+    print(f"characters: {report.characters} in {len(report.class_counts)} classes")
+    print(f"held-out character accuracy: {report.heldout_accuracy:.3f} on {report.heldout_characters} characters of unseen plates")
+    print(f"model written to {saved}")
+    return EXIT_OK
+
+
+def report_skipped(dataset) -> None:
+    """Tell the user how many label rows were skipped and the first few reasons."""
+    if dataset.skipped:
+        print(f"{dataset.root}: skipped {len(dataset.skipped)} label row(s):", file=sys.stderr)
+        for row in dataset.skipped[:5]:
+            print(f"  {row}", file=sys.stderr)
+
+
+def format_rate(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    from lpr.datasets import load_dataset
+
+    if args.json and Path(args.json).exists() and not args.force:
+        raise LprError(f"{args.json}: already exists (use --force to overwrite)")
+    dataset = load_dataset(args.data)
+    report_skipped(dataset)
+    recognizer = Recognizer(load_model(model_for(args.model, args.state)))
+    summary = evaluate(recognizer, dataset, progress=None).summary
+    print(f"dataset: {dataset.root} ({summary.kind})")
+    print(f"images: {summary.images} ({summary.errors} unreadable)")
+    if summary.kind != "negatives":
+        print(f"plate exact match: {format_rate(summary.exact_rate)}")
+        print(f"character accuracy: {format_rate(summary.char_accuracy)}")
+        print(f"truth in top candidates: {format_rate(summary.top_n_rate)}")
+    if summary.kind == "scenes":
+        print(f"detection rate (IoU > 0.4): {format_rate(summary.detection_rate)}")
+    if summary.kind != "crops":
+        print(f"false plates per image: {summary.false_plates_per_image:.3f}")
+        print(f"images with a false plate: {format_rate(summary.images_with_false_plates)}")
+    print(f"time per image: median {summary.median_time_ms:.1f} ms, mean {summary.mean_time_ms:.1f} ms")
+    if summary.per_state:
+        print(f"{'state':>5} {'images':>6} {'exact':>7} {'chars':>7}")
+        for row in summary.per_state:
+            print(f"{row.state:>5} {row.images:>6} {format_rate(row.exact_rate):>7} {format_rate(row.char_accuracy):>7}")
+    if args.json:
+        payload = json.dumps(summary.to_dict(), indent=2).encode() + b"\n"
+        write_atomically(Path(args.json), lambda stream: stream.write(payload), force=args.force)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lpr", description="Automatic license plate recognition.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    recognize = commands.add_parser("recognize", help="read the plates in images", description="Read the plates in images and print them, one line (or one JSON object) per image.")
+    recognize.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    recognize.add_argument("--model", help=f"model name (e.g. {DEFAULT_MODEL}) or .npz path (default: the state's model, else {DEFAULT_MODEL})")
+    recognize.add_argument("--state", help="two-letter US state code of the plates (chooses the state's model when one is shipped)")
+    recognize.add_argument("--cropped", action="store_true", help="each image is already a plate: skip localization")
+    recognize.add_argument("--json", action="store_true", help="print one JSON object per image (JSON Lines)")
+    recognize.add_argument("--annotate", metavar="DIR", help="write copies of the images with plates drawn into DIR")
+    recognize.add_argument("--debug", metavar="DIR", help="write every stage's intermediate images into DIR/IMAGE_NAME/")
+    recognize.add_argument("--force", action="store_true", help="overwrite existing annotated images")
+    recognize.set_defaults(handler=command_recognize)
+
+    train = commands.add_parser("train", help="train a character model", description="Train a character model from labeled plate crops and/or OpenALPR-format scenes.")
+    train.add_argument("data", nargs="+", metavar="DATA", help="folder with labels.csv (image,state,plate) or OpenALPR X.jpg + X.txt scenes")
+    train.add_argument("--state", required=True, help="'us' for the general model, or a two-letter state code")
+    train.add_argument("--out", help="model file to write (default: STATE.npz in the current folder)")
+    train.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    train.set_defaults(handler=command_train)
+
+    evaluation = commands.add_parser("evaluate", help="measure a model against labeled images", description="Recognize a labeled folder and report exact-match rate, character accuracy, detection and false plates.")
+    evaluation.add_argument("data", metavar="DATA", help="labeled folder: labels.csv crops, OpenALPR scenes, or plate-free images")
+    evaluation.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
+    evaluation.add_argument("--state", help="two-letter US state code of the plates")
+    evaluation.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    evaluation.add_argument("--force", action="store_true", help="overwrite an existing JSON file")
+    evaluation.set_defaults(handler=command_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `lpr` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except LprError as error:
+        print(f"lpr: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("lpr: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

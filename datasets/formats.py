@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lpr.errors import LabelError
 from lpr.geometry import Box
-from lpr.imageio import header_size, list_images
+from lpr.imageio import file_header_size, list_images
 
 PLATE_TEXT = re.compile(r"^[A-Z0-9]+$")
 KINDS = ("crops", "scenes", "negatives")
@@ -151,7 +151,7 @@ def load_openalpr_scenes(folder: str | os.PathLike) -> Dataset:
             if not path.is_file():
                 skipped.append(SkippedRow(label_file, number, f"image {name!r} not found"))
                 continue
-            size = header_size(path.read_bytes()[:65536])
+            size = file_header_size(path)
             if size is not None and (plate.box.x + plate.box.w > size[0] or plate.box.y + plate.box.h > size[1]):
                 skipped.append(SkippedRow(label_file, number, f"box {plate.box.to_list()} lies outside the {size[0]}x{size[1]} image"))
                 continue

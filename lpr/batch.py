@@ -1,15 +1,40 @@
-"""Recognizing many images: paths in, one ImageResult per path out, one bad file never stopping the rest."""
+"""Recognizing many images: paths in, one ImageResult per path out, one bad file never stopping the rest.
+
+With workers > 1 the images are spread over a pool of processes; each process builds its
+recognizer once, from the model sent to it as .npz bytes, and results come back in input
+order with a bounded number of images in flight, so memory stays flat however many paths.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from .errors import ImageReadError
-from .imageio import read_image
+import cv2
+import numpy as np
+
+from .config import Config
+from .errors import ImageReadError, LprError
+from .imageio import decode_image, read_image
+from .model import model_from_bytes, model_to_bytes
 from .recognizer import PlateReading, Recognizer
+
+# Images in flight per worker: enough that no worker waits while the next result in input
+# order is still being computed, few enough that pending results never pile up in memory.
+LOOKAHEAD_PER_WORKER = 4
+# forkserver (or spawn) starts workers from a clean process: forking a parent that already
+# runs threads (OpenCV's pool, progress bars) can deadlock the child.
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -44,18 +69,117 @@ def plate_to_dict(plate: PlateReading) -> dict:
     }
 
 
-def recognize_file(recognizer: Recognizer, path: str | os.PathLike, cropped: bool = False) -> ImageResult:
-    """One image path in, its ImageResult out; an unreadable image becomes the result's error, not an exception."""
-    name = str(path)
+def timed_result(recognizer: Recognizer, name: str, load: Callable[[], np.ndarray], cropped: bool) -> ImageResult:
+    """Load one image and recognize it, timing both; an unreadable image becomes the result's error, not an exception."""
     start = time.perf_counter()
     try:
-        plates = tuple(recognizer.recognize(read_image(name), cropped=cropped))
+        plates = tuple(recognizer.recognize(load(), cropped=cropped))
     except ImageReadError as error:
         return ImageResult(name, (), (time.perf_counter() - start) * 1000, str(error))
     return ImageResult(name, plates, (time.perf_counter() - start) * 1000)
 
 
-def recognize_paths(recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool = False) -> Iterator[ImageResult]:
-    """Image paths in, one ImageResult per path out, in input order, lazily."""
-    for path in paths:
-        yield recognize_file(recognizer, path, cropped)
+def recognize_file(recognizer: Recognizer, path: str | os.PathLike, cropped: bool = False) -> ImageResult:
+    """One image path in, its ImageResult out; an unreadable image becomes the result's error, not an exception."""
+    name = str(path)
+    return timed_result(recognizer, name, lambda: read_image(name), cropped)
+
+
+def recognize_encoded(recognizer: Recognizer, data: bytes, name: str, cropped: bool = False) -> ImageResult:
+    """One encoded image (the bytes of its file) and its name in, its ImageResult out, errors as for a file."""
+    return timed_result(recognizer, name, lambda: decode_image(data, name), cropped)
+
+
+def available_cores() -> int:
+    """The number of CPU cores this process may run on (its affinity, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class Pending(Protocol[R_co]):
+    """A result being computed: a concurrent.futures or Dask future, or one already done."""
+
+    def result(self) -> R_co: ...
+
+
+def done(value: R) -> Future:
+    """A value in, a future already holding it out (for results known without any work)."""
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def ordered_results(pending: Iterable[Pending[R]], in_flight: int) -> Iterator[R]:
+    """Futures in (submitted lazily as this is consumed), their results out in input order, at most in_flight at a time."""
+    queue: deque[Pending[R]] = deque()
+    for future in pending:
+        queue.append(future)
+        if len(queue) >= in_flight:
+            yield queue.popleft().result()
+    while queue:
+        yield queue.popleft().result()
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker process needs to build its own recognizer: the model as .npz bytes, its name, the config."""
+
+    model: bytes
+    model_name: str
+    config: Config
+
+
+# The recognizer of this worker process, built once by start_worker (None in the main process).
+_worker_recognizer: Recognizer | None = None
+
+
+def start_worker(setup: WorkerSetup) -> None:
+    """Process-pool initializer: build this worker's recognizer once, from the model bytes."""
+    global _worker_recognizer
+    # One worker per core: OpenCV's own threads would only compete with the other workers.
+    cv2.setNumThreads(1)
+    _worker_recognizer = Recognizer(model_from_bytes(setup.model, setup.model_name), setup.config)
+
+
+def recognize_in_worker(path: str, cropped: bool) -> ImageResult:
+    """Process-pool task: one image path in, its ImageResult out, with this worker's recognizer."""
+    if _worker_recognizer is None:
+        raise RuntimeError("recognize_in_worker runs only in a worker started by start_worker")
+    return recognize_file(_worker_recognizer, path, cropped)
+
+
+def recognize_paths(
+    recognizer: Recognizer,
+    paths: Iterable[str | os.PathLike],
+    cropped: bool = False,
+    workers: int = 1,
+    lookahead: int = LOOKAHEAD_PER_WORKER,
+) -> Iterator[ImageResult]:
+    """Image paths in, one ImageResult per path out, in input order, lazily; workers > 1 uses that many processes."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers == 1:
+        return (recognize_file(recognizer, path, cropped) for path in paths)
+    return recognize_in_pool(recognizer, paths, cropped, workers, lookahead)
+
+
+def recognize_in_pool(
+    recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool, workers: int, lookahead: int
+) -> Iterator[ImageResult]:
+    """Image paths in, ImageResults out in input order, computed by a pool of worker processes."""
+    setup = WorkerSetup(model_to_bytes(recognizer.model), recognizer.model.source, recognizer.config)
+    context = multiprocessing.get_context(START_METHOD)
+    if START_METHOD == "forkserver":
+        # The fork server imports lpr once and forks every worker from it, ready to run.
+        context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(setup,)) as pool:
+        submitted = (pool.submit(recognize_in_worker, str(path), cropped) for path in paths)
+        try:
+            yield from ordered_results(submitted, workers * max(1, lookahead))
+        except BrokenProcessPool:
+            raise LprError("a worker process died unexpectedly (killed, or out of memory); the batch was stopped") from None
+        finally:
+            # Stopped early (error or consumer gone): drop the queued work instead of finishing it.
+            pool.shutdown(wait=True, cancel_futures=True)

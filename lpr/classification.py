@@ -13,6 +13,9 @@ from .config import FeatureConfig
 from .features import BBPSDescriptor
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Label of the "not a character" class (bolts, logos, frame edges, small text): it
+# lets the classifier prune segmentation candidates; it is never reported as a guess.
+NOT_CHARACTER = "_"
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,10 @@ class CharacterGuess:
 
 @dataclass(frozen=True)
 class CharacterPrediction:
-    """The guesses for one character, most probable first."""
+    """The guesses for one character, most probable first, and the probability that it is no character at all."""
 
     guesses: tuple[CharacterGuess, ...]
+    not_character: float = 0.0
 
     @property
     def char(self) -> str:
@@ -46,6 +50,11 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def class_scores(scores: np.ndarray) -> np.ndarray:
+    """LinearSVC decision values in, (n, k) per-class scores out (two classes give one column; make it two)."""
+    return np.stack([-scores, scores], axis=1) if scores.ndim == 1 else scores
+
+
 def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     """(n, k) decision scores and (n,) true class indices in, softmax temperature minimising log loss out."""
     grid = np.geomspace(0.02, 5.0, 60)
@@ -58,7 +67,7 @@ def build_pipeline(features: FeatureConfig, regularization: float) -> Pipeline:
     return Pipeline(
         [
             ("bbps", BBPSDescriptor(features.char_size, features.block_sizes)),
-            ("svm", LinearSVC(C=regularization, dual="auto", max_iter=5000)),
+            ("svm", LinearSVC(C=regularization, dual="auto", max_iter=5000, random_state=0)),
         ]
     )
 
@@ -101,7 +110,7 @@ class CharacterClassifier:
         if known.sum() > 0:
             index = {c: i for i, c in enumerate(svm.classes_)}
             truth = np.array([index[c] for c in labels_array[held][known]])
-            self.temperature = fit_temperature(svm.decision_function(features[held][known]), truth)
+            self.temperature = fit_temperature(class_scores(svm.decision_function(features[held][known])), truth)
         svm.fit(features, labels_array, sample_weight=weights)
         return self
 
@@ -109,17 +118,21 @@ class CharacterClassifier:
         """n character masks in, (n, len(classes)) probabilities out."""
         if len(masks) == 0:
             return np.zeros((0, len(self.classes)))
-        scores = self.pipeline.decision_function(masks)
-        if scores.ndim == 1:  # two classes: LinearSVC gives one score
-            scores = np.stack([-scores, scores], axis=1)
+        scores = class_scores(self.pipeline.decision_function(masks))
         return softmax(scores, self.temperature)
 
     def predict(self, masks: Sequence[np.ndarray], top_k: int = 3) -> list[CharacterPrediction]:
-        """n character masks in, n predictions (top_k guesses each) out."""
+        """n character masks in, n predictions out: top_k characters with probabilities given it is one, and P(not one)."""
         probabilities = self.probabilities(masks)
         classes = self.classes
+        junk = classes.index(NOT_CHARACTER) if NOT_CHARACTER in classes else None
         predictions = []
         for row in probabilities:
+            not_character = 0.0 if junk is None else float(row[junk])
+            if junk is not None:
+                row = np.delete(row, junk) / max(1.0 - not_character, 1e-12)
+            names = classes if junk is None else classes[:junk] + classes[junk + 1 :]
             best = np.argsort(-row)[:top_k]
-            predictions.append(CharacterPrediction(tuple(CharacterGuess(classes[i], float(row[i])) for i in best)))
+            guesses = tuple(CharacterGuess(names[i], float(row[i])) for i in best)
+            predictions.append(CharacterPrediction(guesses, not_character))
         return predictions

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .batch import recognize_paths
+from .batch import available_cores, recognize_paths
 from .errors import LprError
 from .evaluation import evaluate
 from .files import write_atomically, write_image
 from .imageio import list_images, read_image
 from .model import DEFAULT_MODEL, load_model, save_model, shipped_model_path
 from .recognizer import Recognizer
+from .report import DEFAULT_GALLERY, check_report_folder, write_report
 from .training import train_model
 from .visualize import debug_images, draw_readings
 
@@ -59,6 +60,30 @@ def write_pictures(args: argparse.Namespace, recognizer: Recognizer, image_path:
             write_image(folder / item.name, item.image, force=True)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def recognition_results(args: argparse.Namespace, recognizer: Recognizer, paths: list[Path]):
+    """The results of recognizing paths in input order: on the Dask cluster given, else in local worker processes."""
+    if args.scheduler:
+        if args.workers is not None:
+            raise LprError("--workers is for local runs; a cluster's workers are chosen when they are started")
+        from .cluster import recognize_on_cluster
+
+        return recognize_on_cluster(recognizer, paths, args.scheduler, args.cropped)
+    workers = args.workers if args.workers is not None else available_cores()
+    # More processes than images would only cost start-up time.
+    return recognize_paths(recognizer, paths, args.cropped, workers=min(workers, len(paths)))
+
+
 def command_recognize(args: argparse.Namespace) -> int:
     recognizer = Recognizer(load_model(model_for(args.model, args.state)))
     paths = list_images(args.paths)
@@ -67,7 +92,7 @@ def command_recognize(args: argparse.Namespace) -> int:
     inputs = {p.resolve() for p in paths}
     failed = 0
     progress = tqdm(total=len(paths), unit="image", leave=False, disable=None if len(paths) > 1 else True)
-    for result in recognize_paths(recognizer, paths, args.cropped):
+    for result in recognition_results(args, recognizer, paths):
         progress.update()
         if args.json:
             print(json.dumps(result.to_dict()), flush=True)
@@ -122,10 +147,17 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     if args.json and Path(args.json).exists() and not args.force:
         raise LprError(f"{args.json}: already exists (use --force to overwrite)")
+    if args.report:
+        # Refused before the (long) evaluation rather than after it.
+        check_report_folder(args.report, args.force)
+    if args.gallery < 0:
+        raise LprError("--gallery must be 0 or more")
     dataset = load_dataset(args.data)
     report_skipped(dataset)
-    recognizer = Recognizer(load_model(model_for(args.model, args.state)))
-    summary = evaluate(recognizer, dataset, progress=None).summary
+    model_name = model_for(args.model, args.state)
+    recognizer = Recognizer(load_model(model_name))
+    evaluation = evaluate(recognizer, dataset, progress=None, keep_failures=args.gallery if args.report else 0)
+    summary = evaluation.summary
     print(f"dataset: {dataset.root} ({summary.kind})")
     print(f"images: {summary.images} ({summary.errors} unreadable)")
     if summary.kind != "negatives":
@@ -145,6 +177,10 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         payload = json.dumps(summary.to_dict(), indent=2).encode() + b"\n"
         write_atomically(Path(args.json), lambda stream: stream.write(payload), force=args.force)
+    if args.report:
+        model_label = model_name if recognizer.model.source in ("", model_name) else f"{model_name} ({recognizer.model.source})"
+        files = write_report(args.report, evaluation, model_label, str(dataset.root), force=args.force)
+        print(f"report written to {files.index}")
     return EXIT_OK
 
 
@@ -161,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     recognize.add_argument("--annotate", metavar="DIR", help="write copies of the images with plates drawn into DIR")
     recognize.add_argument("--debug", metavar="DIR", help="write every stage's intermediate images into DIR/IMAGE_NAME/")
     recognize.add_argument("--force", action="store_true", help="overwrite existing annotated images")
+    recognize.add_argument("--workers", type=positive_int, metavar="N", help="recognize N images at a time in N processes (default: the cores available)")
+    recognize.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster of this scheduler (e.g. tcp://host:8786); needs lpr[cluster]")
     recognize.set_defaults(handler=command_recognize)
 
     train = commands.add_parser("train", help="train a character model", description="Train a character model from labeled plate crops and/or OpenALPR-format scenes.")
@@ -175,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
     evaluation.add_argument("--state", help="two-letter US state code of the plates")
     evaluation.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
-    evaluation.add_argument("--force", action="store_true", help="overwrite an existing JSON file")
+    evaluation.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html, summary.json, outcomes.jsonl) into DIR")
+    evaluation.add_argument("--gallery", type=int, default=DEFAULT_GALLERY, metavar="N", help=f"show the N worst failures in the report (default {DEFAULT_GALLERY})")
+    evaluation.add_argument("--force", action="store_true", help="overwrite an existing JSON file or report")
     evaluation.set_defaults(handler=command_evaluate)
     return parser
 

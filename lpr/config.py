@@ -6,6 +6,29 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class VerifierConfig:
+    """Parameters of the plate/not-plate verifier over a character band (lpr.verification)."""
+
+    # A band is resized to this (width, height) before HOG: about the 3:1 shape of a row
+    # of 5-8 characters, small enough that a 60 px scene plate is not upsampled much.
+    window: tuple[int, int] = (96, 32)
+    # HOG cell size (blocks are 2x2 cells, stride one cell) and orientation bins.
+    hog_cell: int = 8
+    hog_bins: int = 9
+    # The band is grown by these fractions of its (width, height) so the plate border and
+    # background around the characters are part of the evidence.
+    band_margin: tuple[float, float] = (0.1, 0.3)
+    # Margin around a labeled or candidate box when segmenting it for training bands.
+    crop_margin: float = 0.15
+    # LinearSVC regularization (C): small, since a few hundred plates must generalize.
+    regularization: float = 0.01
+    # A scene reading is kept when verifier score + confidence_weight * reading confidence
+    # reaches min_score: chosen by cross-validation for <1% negatives with a plate.
+    confidence_weight: float = 2.0
+    min_score: float = 1.0
+
+
+@dataclass(frozen=True)
 class LocalizationConfig:
     """Parameters of plate localization in a full scene (lpr.localization)."""
 
@@ -19,6 +42,13 @@ class LocalizationConfig:
     closing_kernel: tuple[int, int] = (11, 5)
     # Kernel that closes the light-region mask (plate backgrounds are light).
     light_kernel: tuple[int, int] = (3, 3)
+    # CLAHE clip limit (0 = off) and tile grid (columns, rows) applied to the gray scene.
+    clahe_clip: float = 2.0
+    clahe_grid: tuple[int, int] = (8, 8)
+    # A pixel is "light" when it reaches light_ratio times the mean of its light_window
+    # neighbourhood (0 = global Otsu instead).
+    light_window: int = 81
+    light_ratio: float = 0.9
     # Light regions are Otsu-thresholded; this many erode/dilate passes clean the blob mask.
     erode_iterations: int = 2
     dilate_iterations: int = 2
@@ -29,6 +59,12 @@ class LocalizationConfig:
     min_height: int = 10
     min_aspect: float = 1.3
     max_aspect: float = 7.0
+    # Two blobs are also joined into one candidate when they share a row: heights within
+    # join_height_ratio, vertical overlap at least join_overlap of the lower one, and a gap
+    # of at most join_gap times the taller height (a plate's central logo or bolt).
+    join_height_ratio: float = 1.6
+    join_overlap: float = 0.6
+    join_gap: float = 1.0
     # Candidates overlapping more than this (IoU) are the same plate seen twice.
     nms_iou: float = 0.3
     # At most this many candidates per image go on to segmentation (largest score first).
@@ -36,6 +72,8 @@ class LocalizationConfig:
     # Margin added around a candidate before it is read, as a fraction of its size, so
     # characters cut by a tight blob are not lost.
     crop_margin: float = 0.15
+    # The learned plate/not-plate check applied to every reading of a scene candidate.
+    verifier: VerifierConfig = field(default_factory=VerifierConfig)
 
 
 @dataclass(frozen=True)
@@ -48,7 +86,7 @@ class SegmentationConfig:
     # Adaptive threshold: neighbourhood size (odd, px) and offsets subtracted from the
     # local mean; several offsets are tried and the recognizer keeps the best reading.
     block_size: int = 31
-    offsets: tuple[int, ...] = (10, 20)
+    offsets: tuple[int, ...] = (5, 10, 15, 20, 30)
     # Which polarities to try: "dark" = dark characters on a light plate, "light" = the reverse.
     polarities: tuple[str, ...] = ("dark", "light")
     # Character geometry relative to the plate height and to its own box.
@@ -57,12 +95,20 @@ class SegmentationConfig:
     min_aspect: float = 0.08
     max_aspect: float = 1.2
     min_fill: float = 0.12
-    max_fill: float = 0.95
+    max_fill: float = 1.0
     # Characters of one plate share a row: heights within this fraction of each other and
     # vertical centres within this fraction of the height.
     height_tolerance: float = 0.25
     center_tolerance: float = 0.3
     max_characters: int = 9
+    # Characters of one row hardly overlap along x; candidates overlapping more than this
+    # fraction of the narrower one's width are rival cuts of the same character.
+    max_horizontal_overlap: float = 0.3
+    # One font per plate: a row member whose height differs from the row's median by more
+    # than this fraction, or wider than max_width_ratio x the median width (the widest
+    # letters, M and W, stay well below it), is a logo, sticker or small text.
+    row_height_spread: float = 0.2
+    max_width_ratio: float = 1.4
 
 
 @dataclass(frozen=True)
@@ -90,6 +136,9 @@ class RecognitionConfig:
     top_n: int = 5
     # Alternatives per character considered when building the candidates.
     alternatives_per_character: int = 3
+    # Segmentation candidates whose "not a character" probability reaches this are dropped
+    # before the character row is chosen.
+    max_not_character: float = 0.9
     # The character band is grown by these fractions of its (width, height) on each side
     # to give the plate's box: US characters fill about 80% of a plate's width, 45% of its height.
     plate_box_padding: tuple[float, float] = (0.12, 0.6)

@@ -6,7 +6,7 @@ class LprError(Exception):
 
 
 class ImageReadError(LprError):
-    """An image could not be read: missing, unreadable, not an image, or too large."""
+    """An image could not be read: missing, unreadable, not an image, too large or too small."""
 
 
 class ModelError(LprError):
@@ -19,3 +19,7 @@ class LabelError(LprError):
 
 class OutputExistsError(LprError):
     """Writing would overwrite an existing file that lpr must not destroy."""
+
+
+class OutputWriteError(LprError):
+    """An output file could not be written (no permission, no space, a folder in the way)."""

@@ -9,7 +9,7 @@ import imutils
 import numpy as np
 
 from .config import LocalizationConfig
-from .geometry import Box, non_max_suppression
+from .geometry import Box, non_max_suppression, union_box
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,23 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> MorphologySteps:
     """(H, W) uint8 gray in, every morphology step of the plate mask out."""
+    if config.clahe_clip > 0:
+        # Plates in shadow or under a dark bumper have a fraction of the contrast of the
+        # brightest text in the frame; local equalization lets global thresholds find them.
+        clahe = cv2.createCLAHE(clipLimit=config.clahe_clip, tileGridSize=config.clahe_grid)
+        gray = clahe.apply(gray)
     rect_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.blackhat_kernel)
     # Blackhat reveals dark characters against the light plate around them.
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, rect_kernel)
 
     light_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.light_kernel)
     light = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, light_kernel)
-    _, light_mask = cv2.threshold(light, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if config.light_window > 0:
+        # "Light" is relative to the surroundings, so a plate in shadow still counts.
+        local = cv2.blur(light, (config.light_window, config.light_window))
+        light_mask = np.where(light.astype(np.float32) >= local * config.light_ratio, 255, 0).astype(np.uint8)
+    else:
+        _, light_mask = cv2.threshold(light, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
 
     # Character edges are mostly vertical, so the horizontal Scharr gradient marks text.
     grad = np.abs(cv2.Scharr(blackhat, cv2.CV_32F, 1, 0))
@@ -68,20 +78,41 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
     return MorphologySteps(gray, blackhat, light_mask, gradient, closed, mask)
 
 
-def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
-    """(H, W) uint8 blob mask in, boxes of plate-shaped blobs out (in mask coordinates)."""
+def _blobs(mask: np.ndarray, min_height: int) -> list[tuple[Box, float]]:
+    """(H, W) uint8 blob mask in, (bounding box, contour area) of every blob at least min_height tall out."""
     contours = imutils.grab_contours(cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE))
-    candidates = []
+    blobs = []
     for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if not (config.min_width <= w <= config.max_width and h >= config.min_height):
-            continue
-        aspect = w / h
-        if not (config.min_aspect <= aspect <= config.max_aspect):
+        box = Box(*cv2.boundingRect(contour))
+        if box.h >= min_height:
+            blobs.append((box, cv2.contourArea(contour)))
+    return blobs
+
+
+def _joinable(left: Box, right: Box, config: LocalizationConfig) -> bool:
+    """Whether two blobs look like two halves of one character row (same line, similar height, small gap)."""
+    low, high = sorted((left.h, right.h))
+    overlap = min(left.y + left.h, right.y + right.h) - max(left.y, right.y)
+    gap = right.x - (left.x + left.w)
+    return high <= config.join_height_ratio * low and overlap >= config.join_overlap * low and -low <= gap <= config.join_gap * high
+
+
+def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
+    """(H, W) uint8 blob mask in, boxes of plate-shaped blobs (and of joined blob pairs) out, in mask coordinates."""
+    blobs = sorted(_blobs(mask, config.min_height), key=lambda b: b[0].x)
+    # A plate's gap, logo or bolt often splits its characters into two blobs; their union is a candidate too.
+    joined = [
+        (union_box([a, b]), area_a + area_b)
+        for i, (a, area_a) in enumerate(blobs)
+        for b, area_b in blobs[i + 1 :]
+        if b.x <= a.x + a.w + config.join_gap * max(a.h, b.h) and _joinable(a, b, config)
+    ]
+    candidates = []
+    for box, area in blobs + joined:
+        if not (config.min_width <= box.w <= config.max_width and config.min_aspect <= box.aspect <= config.max_aspect):
             continue
         # A plate's text blob fills most of its bounding box; thin diagonal edges do not.
-        fill = cv2.contourArea(contour) / float(w * h)
-        candidates.append(PlateCandidate(Box(x, y, w, h), fill))
+        candidates.append(PlateCandidate(box, area / float(box.area)))
     return candidates
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .geometry import Box
 
@@ -44,3 +47,77 @@ def exact_match(predicted: str, truth: str) -> bool:
 def is_detection(predicted: Box, truth: Box) -> bool:
     """True when a returned box overlaps the labeled box by more than DETECTION_IOU."""
     return predicted.iou(truth) > DETECTION_IOU
+
+
+# Marks the empty side of an aligned pair: a truth character that was not read, or a read one that is not there.
+GAP = ""
+
+
+@dataclass(frozen=True)
+class AlignedPair:
+    """One column of an alignment: a true character and the character read for it; GAP on either side, never both."""
+
+    truth: str
+    predicted: str
+
+    @property
+    def correct(self) -> bool:
+        return self.truth == self.predicted
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """How often a true character was read as another (GAP as predicted: missed; GAP as truth: extra)."""
+
+    truth: str
+    predicted: str
+    count: int
+
+
+def align_texts(predicted: str, truth: str) -> tuple[AlignedPair, ...]:
+    """Predicted and true strict texts in, a minimum-edit-distance alignment out, left to right.
+
+    Ties prefer a substitution over an insertion plus a deletion, so "AB1" read as "A81" pairs B with 8.
+    """
+    predicted, truth = strict_text(predicted), strict_text(truth)
+    rows, columns = len(truth) + 1, len(predicted) + 1
+    cost = [[0] * columns for _ in range(rows)]
+    for i in range(rows):
+        cost[i][0] = i
+    for j in range(columns):
+        cost[0][j] = j
+    for i in range(1, rows):
+        for j in range(1, columns):
+            cost[i][j] = min(
+                cost[i - 1][j - 1] + (truth[i - 1] != predicted[j - 1]),
+                cost[i - 1][j] + 1,
+                cost[i][j - 1] + 1,
+            )
+    pairs: list[AlignedPair] = []
+    i, j = len(truth), len(predicted)
+    while i or j:
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + (truth[i - 1] != predicted[j - 1]):
+            pairs.append(AlignedPair(truth[i - 1], predicted[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:
+            pairs.append(AlignedPair(truth[i - 1], GAP))
+            i -= 1
+        else:
+            pairs.append(AlignedPair(GAP, predicted[j - 1]))
+            j -= 1
+    return tuple(reversed(pairs))
+
+
+def character_confusions(readings: Iterable[tuple[str, str]]) -> tuple[Confusion, ...]:
+    """(predicted, truth) text pairs in, every mistaken character pair with its count out, most frequent first.
+
+    Pairs with an empty prediction or truth are left out: a plate that was not read at all (or a
+    negative) says nothing about which characters get confused, and would bury the table in misses.
+    """
+    counts: Counter[tuple[str, str]] = Counter()
+    for predicted, truth in readings:
+        if not strict_text(predicted) or not strict_text(truth):
+            continue
+        counts.update((p.truth, p.predicted) for p in align_texts(predicted, truth) if not p.correct)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(Confusion(t, p, n) for (t, p), n in ordered)

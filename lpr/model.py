@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -43,11 +44,8 @@ def _checksum(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray) -> s
     return digest.hexdigest()
 
 
-def save_model(model: Model, path: str | os.PathLike, force: bool = False) -> Path:
-    """Write a model to a .npz file atomically; refuses to overwrite an existing file unless force."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_suffix(".npz")
+def model_arrays(model: Model) -> dict[str, np.ndarray]:
+    """A model in, the named arrays of its .npz file out (weights, classes and JSON metadata; no objects)."""
     svm = model.classifier.pipeline.named_steps["svm"]
     coef = np.asarray(svm.coef_, dtype=np.float64)
     intercept = np.asarray(svm.intercept_, dtype=np.float64)
@@ -63,9 +61,29 @@ def save_model(model: Model, path: str | os.PathLike, force: bool = False) -> Pa
         "checksum": _checksum(coef, intercept, classes),
         "info": model.info,
     }
-    arrays = {"coef": coef, "intercept": intercept, "classes": classes, "metadata": np.array(json.dumps(metadata))}
+    return {"coef": coef, "intercept": intercept, "classes": classes, "metadata": np.array(json.dumps(metadata))}
+
+
+def save_model(model: Model, path: str | os.PathLike, force: bool = False) -> Path:
+    """Write a model to a .npz file atomically; refuses to overwrite an existing file unless force."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(".npz")
+    arrays = model_arrays(model)
     write_atomically(path, lambda stream: np.savez(stream, **arrays), force=force, suffix=".npz")
     return path
+
+
+def model_to_bytes(model: Model) -> bytes:
+    """A model in, the bytes of its .npz file out: the form in which it travels to worker processes."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **model_arrays(model))
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes, name: str = "model") -> Model:
+    """The bytes of a .npz model file in, the Model out; checked like a file, never unpickled."""
+    return read_model(io.BytesIO(data), name)
 
 
 def shipped_model_path(name: str) -> Path:
@@ -91,8 +109,13 @@ def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
 def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     """A model name or .npz path in, the Model out; never executes code from the file (no pickle)."""
     path = resolve_model(name_or_path)
+    return read_model(path, str(path))
+
+
+def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
+    """A .npz model file (path or binary stream) in, the Model out; errors name it as path."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(source, allow_pickle=False) as data:
             missing = [key for key in _ARRAYS if key not in data.files]
             if missing:
                 raise ModelError(f"{path}: not an lpr model (missing {', '.join(missing)})")

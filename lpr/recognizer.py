@@ -11,9 +11,10 @@ import numpy as np
 from .classification import CharacterPrediction
 from .config import Config
 from .geometry import Box, non_max_suppression, union_box
-from .localization import plate_candidates
+from .localization import plate_candidates, to_gray
 from .model import Model, load_model
-from .segmentation import Segmentation, segmentation_variants
+from .verification import PlateVerifier
+from .segmentation import CharacterCrop, Segmentation, candidate_variants, pooled_row
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class PlateReading:
     characters: tuple[CharacterReading, ...]
     candidates: tuple[TextCandidate, ...]
     segmentation: Segmentation
+    # The image area that was segmented: segmentation.binary is this area resized.
+    region: Box
 
 
 def text_candidates(predictions: list[CharacterPrediction], top_n: int) -> list[TextCandidate]:
@@ -69,35 +72,52 @@ def text_candidates(predictions: list[CharacterPrediction], top_n: int) -> list[
     return found
 
 
+def candidate_score(prediction: CharacterPrediction) -> float:
+    """A segmentation candidate's prediction in, the probability that it is a character and read right out."""
+    return prediction.confidence * (1.0 - prediction.not_character)
+
+
 class Recognizer:
     """Localization, segmentation and character classification tied together around one model."""
 
-    def __init__(self, model: Model | None = None, config: Config | None = None):
+    def __init__(self, model: Model | None = None, config: Config | None = None, verifier: PlateVerifier | None = None):
         self.model = model if model is not None else load_model()
         self.config = config or Config()
+        # Without a verifier, scene plates are gated by character confidence alone.
+        self.verifier = verifier
 
     def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0)) -> PlateReading | None:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
         settings = self.config.recognition
-        variants = [
-            s
-            for s in segmentation_variants(plate, self.config.segmentation)
-            if settings.min_characters <= len(s.characters) <= settings.max_characters
-        ]
-        if not variants:
+        variants = candidate_variants(plate, self.config.segmentation)
+        # One classifier call for every candidate of every variant is much cheaper than one per variant.
+        masks = [c.mask for v in variants for c in v.characters]
+        if not masks:
             return None
-        # One classifier call for every variant's characters is much cheaper than one per variant.
-        masks = [c.mask for s in variants for c in s.characters]
         predictions = self.model.classifier.predict(masks, settings.alternatives_per_character)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
+        pools: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
         start = 0
         for variant in variants:
-            chosen = predictions[start : start + len(variant.characters)]
+            own = predictions[start : start + len(variant.characters)]
             start += len(variant.characters)
-            score = float(np.mean([p.confidence for p in chosen]))
+            # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
+            pools.setdefault(variant.polarity, []).extend(
+                (c, p) for c, p in zip(variant.characters, own) if p.not_character < settings.max_not_character
+            )
+        for polarity, pool in pools.items():
+            scores = [candidate_score(p) for _, p in pool]
+            row = pooled_row([c.box for c, _ in pool], scores, self.config.segmentation)
+            if not settings.min_characters <= len(row) <= settings.max_characters:
+                continue
+            chosen = [pool[i][1] for i in row]
+            score = float(np.mean([scores[i] for i in row]))
             if best is None or score > best[0]:
-                best = (score, variant, chosen)
-        assert best is not None
+                first = next(v for v in variants if v.polarity == polarity)
+                segmentation = Segmentation(tuple(pool[i][0] for i in row), polarity, first.offset, first.binary)
+                best = (score, segmentation, chosen)
+        if best is None:
+            return None
         _, segmentation, chosen = best
         candidates = text_candidates(chosen, settings.top_n)
         characters = tuple(
@@ -105,7 +125,7 @@ class Recognizer:
             for p, c in zip(chosen, segmentation.characters)
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
-        return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation)
+        return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)
 
     def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
         """(H, W, 3) uint8 BGR image in, plates read from it out, most confident first.
@@ -117,9 +137,9 @@ class Recognizer:
         if cropped:
             reading = self.read_plate(image)
             return [reading] if reading is not None else []
-        settings = self.config.recognition
         height, width = image.shape[:2]
-        readings: list[PlateReading] = []
+        gray = to_gray(image)
+        scored: list[tuple[float, PlateReading]] = []
         for candidate in plate_candidates(image, self.config.localization):
             margin = self.config.localization.crop_margin
             region = candidate.box.expanded(margin, margin, width, height)
@@ -129,13 +149,26 @@ class Recognizer:
             reading = self.read_plate(crop, (region.x, region.y))
             if reading is None:
                 continue
+            score = self._plate_score(gray, reading)
+            if score is not None:
+                scored.append((score, self._with_plate_box(reading, width, height)))
+        kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], self.config.recognition.duplicate_iou)
+        return [scored[i][1] for i in kept]
+
+    def _plate_score(self, gray: np.ndarray, reading: PlateReading) -> float | None:
+        """A scene reading in, how much it looks like a plate (higher first) out, or None when it is rejected."""
+        settings = self.config.recognition
+        if self.verifier is None:
             if reading.confidence < settings.min_confidence:
-                continue
+                return None
             if min(c.confidence for c in reading.characters) < settings.min_character_confidence:
-                continue
-            readings.append(self._with_plate_box(reading, width, height))
-        kept = non_max_suppression([r.box for r in readings], [r.confidence for r in readings], settings.duplicate_iou)
-        return [readings[i] for i in kept]
+                return None
+            return reading.confidence
+        # Plate-like appearance and a confident reading each make up for some weakness in the other.
+        verifier = self.verifier.config
+        band = union_box([c.box for c in reading.characters])
+        score = self.verifier.score(gray, band) + verifier.confidence_weight * reading.confidence
+        return score if score >= verifier.min_score else None
 
     def _with_plate_box(self, reading: PlateReading, width: int, height: int) -> PlateReading:
         """The reading with its box grown from the character band to the whole plate."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -57,10 +58,15 @@ def character_components(stats: np.ndarray, height: int, config: SegmentationCon
     return found
 
 
-def character_row(boxes: list[Box], config: SegmentationConfig) -> list[int]:
-    """Boxes in, indices of the largest group sharing one text row (similar height, aligned centres) out."""
+def row_group(boxes: Sequence[Box], config: SegmentationConfig, weights: Sequence[float] | None = None) -> list[int]:
+    """Boxes (and optional weights) in, indices of the heaviest group sharing one text row out.
+
+    A group is every box of similar height with its centre aligned to a reference box;
+    without weights the group with most boxes wins, ties going to the taller group.
+    """
+    weights = [1.0] * len(boxes) if weights is None else list(weights)
     best: list[int] = []
-    best_height = 0.0
+    best_key = (0.0, 0.0)
     for ref in boxes:
         center = ref.y + ref.h / 2
         group = [
@@ -69,9 +75,15 @@ def character_row(boxes: list[Box], config: SegmentationConfig) -> list[int]:
             if abs(b.h - ref.h) <= config.height_tolerance * ref.h
             and abs(b.y + b.h / 2 - center) <= config.center_tolerance * ref.h
         ]
-        mean_height = float(np.mean([boxes[i].h for i in group]))
-        if len(group) > len(best) or (len(group) == len(best) and mean_height > best_height):
-            best, best_height = group, mean_height
+        key = (sum(weights[i] for i in group), float(np.mean([boxes[i].h for i in group])))
+        if key > best_key:
+            best, best_key = group, key
+    return best
+
+
+def character_row(boxes: Sequence[Box], config: SegmentationConfig) -> list[int]:
+    """Boxes of one threshold setting in, indices of the largest row group without nested boxes out."""
+    best = row_group(boxes, config)
     # Drop boxes nested inside another of the row (holes, broken strokes).
     return [
         i
@@ -86,33 +98,109 @@ def character_row(boxes: list[Box], config: SegmentationConfig) -> list[int]:
     ]
 
 
+def horizontal_overlap(a: Box, b: Box) -> float:
+    """Two boxes in, the length of their overlap along x over the narrower one's width out."""
+    overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    return max(0, overlap) / max(1, min(a.w, b.w))
+
+
+def pooled_row(boxes: Sequence[Box], scores: Sequence[float], config: SegmentationConfig) -> tuple[int, ...]:
+    """Candidate boxes of several threshold settings and a score each in, indices of the best row left to right out.
+
+    The row is the best-scoring group of aligned boxes; inside it, the best-scoring box
+    wins every place along the row, so each character comes from whichever threshold
+    cut it out most convincingly.
+    """
+    if len(boxes) != len(scores):
+        raise ValueError(f"{len(scores)} scores for {len(boxes)} boxes")
+    group = row_group(boxes, config, scores)
+    if not group:
+        return ()
+    # One font per plate: boxes much wider or of another height than the row's median
+    # are logos, stickers or small text that happen to line up with the characters.
+    median_height = float(np.median([boxes[i].h for i in group]))
+    median_width = float(np.median([boxes[i].w for i in group]))
+    group = [
+        i
+        for i in group
+        if abs(boxes[i].h - median_height) <= config.row_height_spread * median_height
+        and boxes[i].w <= config.max_width_ratio * median_width
+    ]
+    group.sort(key=lambda i: -scores[i])
+    chosen: list[int] = []
+    for i in group:
+        if all(horizontal_overlap(boxes[i], boxes[j]) <= config.max_horizontal_overlap for j in chosen):
+            chosen.append(i)
+    return tuple(sorted(chosen, key=lambda i: boxes[i].x)[: config.max_characters])
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every character-shaped component of one threshold setting, left to right, before the row is chosen."""
+
+    characters: tuple[CharacterCrop, ...]
+    polarity: str
+    offset: int
+    binary: np.ndarray
+
+
+def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndarray, float]:
+    """(H, W, 3) or (H, W) uint8 plate in, (plate_height, W') uint8 gray plate and the scale applied out."""
+    if plate.ndim not in (2, 3) or plate.size == 0 or min(plate.shape[:2]) < 4:
+        raise ValueError(f"expected a plate image of at least 4x4 pixels, got shape {plate.shape}")
+    gray = to_gray(plate)
+    scale = config.plate_height / gray.shape[0]
+    size = (max(4, round(gray.shape[1] * scale)), config.plate_height)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA), scale
+
+
+def threshold_candidates(resized: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
+    """(plate_height, W) uint8 gray plate and its scale in, its character-shaped components (boxes in plate pixels) out."""
+    binary = threshold_plate(resized, polarity, offset, config)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    components = sorted(character_components(stats, binary.shape[0], config), key=lambda c: c[0].x)
+    characters = tuple(
+        CharacterCrop(
+            box.scaled(1.0 / scale),
+            np.where(labels[box.y : box.y + box.h, box.x : box.x + box.w] == label, 255, 0).astype(np.uint8),
+        )
+        for box, label in components
+    )
+    return Candidates(characters, polarity, offset, binary)
+
+
+def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Candidates]:
+    """(H, W, 3) or (H, W) uint8 plate in, the candidate components of every polarity and threshold offset out."""
+    resized, scale = resize_plate(plate, config)
+    return [threshold_candidates(resized, scale, p, o, config) for p in config.polarities for o in config.offsets]
+
+
+def select_row(candidates: Candidates, keep: Sequence[bool], config: SegmentationConfig) -> tuple[int, ...]:
+    """Candidates and a keep flag per component (False = known not to be a character) in, indices of the row out."""
+    if len(keep) != len(candidates.characters):
+        raise ValueError(f"{len(keep)} keep flags for {len(candidates.characters)} candidates")
+    kept = [i for i, k in enumerate(keep) if k]
+    row = character_row([candidates.characters[i].box for i in kept], config)
+    return tuple(sorted(kept[i] for i in row)[: config.max_characters])
+
+
+def as_segmentation(candidates: Candidates, row: Sequence[int]) -> Segmentation:
+    """Candidates and the indices of the chosen row in, the Segmentation of those characters out."""
+    return Segmentation(tuple(candidates.characters[i] for i in row), candidates.polarity, candidates.offset, candidates.binary)
+
+
 def segment_characters(
     plate: np.ndarray, config: SegmentationConfig, polarity: str = "dark", offset: int | None = None
 ) -> Segmentation:
     """(H, W, 3) BGR or (H, W) gray uint8 plate in, its characters left to right out (boxes in plate pixels)."""
-    if plate.ndim not in (2, 3) or plate.size == 0 or min(plate.shape[:2]) < 4:
-        raise ValueError(f"expected a plate image of at least 4x4 pixels, got shape {plate.shape}")
     offset = config.offsets[0] if offset is None else offset
-    gray = to_gray(plate)
-    scale = config.plate_height / gray.shape[0]
-    resized = cv2.resize(gray, (max(4, round(gray.shape[1] * scale)), config.plate_height), interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
-    binary = threshold_plate(resized, polarity, offset, config)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    components = character_components(stats, binary.shape[0], config)
-    row = character_row([box for box, _ in components], config)
-    row = sorted(row, key=lambda i: components[i][0].x)[: config.max_characters]
-    characters = []
-    for i in row:
-        box, label = components[i]
-        mask = np.where(labels[box.y : box.y + box.h, box.x : box.x + box.w] == label, 255, 0).astype(np.uint8)
-        characters.append(CharacterCrop(box.scaled(1.0 / scale), mask))
-    return Segmentation(tuple(characters), polarity, offset, binary)
+    resized, scale = resize_plate(plate, config)
+    candidates = threshold_candidates(resized, scale, polarity, offset, config)
+    return as_segmentation(candidates, select_row(candidates, [True] * len(candidates.characters), config))
 
 
 def segmentation_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Segmentation]:
     """(H, W, 3) or (H, W) uint8 plate in, one Segmentation per configured polarity and threshold offset out."""
     return [
-        segment_characters(plate, config, polarity, offset)
-        for polarity in config.polarities
-        for offset in config.offsets
+        as_segmentation(c, select_row(c, [True] * len(c.characters), config)) for c in candidate_variants(plate, config)
     ]

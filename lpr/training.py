@@ -16,7 +16,8 @@ from .config import Config, FeatureConfig
 from .errors import ImageReadError, LprError
 from .imageio import read_image
 from .model import DEFAULT_MODEL, Model
-from .segmentation import CharacterCrop, segmentation_variants
+from .classification import NOT_CHARACTER
+from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row
 
 # Margin around a labeled scene box when cutting the plate out, as a fraction of its size.
 SCENE_CROP_MARGIN = 0.1
@@ -24,6 +25,13 @@ SCENE_CROP_MARGIN = 0.1
 # when training a state model: enough to shape the state's fonts, without losing the
 # general data that small states need.
 STATE_WEIGHT = 5.0
+# A candidate component of any threshold setting overlapping a labeled character box by
+# at least this IoU is another view of that character (augmentation: thresholds vary at
+# reading time too); one overlapping every labeled character by less than JUNK_MAX_IOU
+# is "not a character" (bolt, logo, frame edge, fragment). Those in between are ambiguous
+# (a character merged with a frame edge, a large fragment) and left out.
+SAME_CHARACTER_IOU = 0.7
+JUNK_MAX_IOU = 0.4
 
 
 @dataclass(frozen=True)
@@ -49,12 +57,32 @@ class TrainingReport:
     skipped_images: int
 
 
-def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> list[CharacterCrop] | None:
-    """A plate image and its true text in, its characters out when a segmentation finds exactly len(text), else None."""
-    for segmentation in segmentation_variants(plate, config.segmentation):
-        if len(segmentation.characters) == len(text):
-            return list(segmentation.characters)
-    return None
+def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> list[tuple[CharacterCrop, str]] | None:
+    """A plate image and its true text in, (character, label) pairs out, NOT_CHARACTER for junk; None if unusable.
+
+    A plate is usable when one threshold setting's row has exactly len(text) characters;
+    those are labeled left to right, and every candidate of every setting is labeled by
+    the character box it overlaps (see SAME_CHARACTER_IOU and JUNK_MAX_IOU).
+    """
+    variants = candidate_variants(plate, config.segmentation)
+    truth: list[CharacterCrop] | None = None
+    for candidates in variants:
+        row = select_row(candidates, [True] * len(candidates.characters), config.segmentation)
+        if len(row) == len(text):
+            truth = list(as_segmentation(candidates, row).characters)
+            break
+    if truth is None:
+        return None
+    labeled = []
+    for candidates in variants:
+        for crop in candidates.characters:
+            overlaps = [crop.box.iou(t.box) for t in truth]
+            best = int(np.argmax(overlaps))
+            if overlaps[best] >= SAME_CHARACTER_IOU:
+                labeled.append((crop, text[best]))
+            elif overlaps[best] < JUNK_MAX_IOU:
+                labeled.append((crop, NOT_CHARACTER))
+    return labeled
 
 
 def plate_images(labeled: LabeledImage, image: np.ndarray, cropped: bool) -> list[tuple[np.ndarray, str]]:
@@ -92,9 +120,7 @@ def collect_characters(
             if characters is None:
                 continue
             usable += 1
-            samples.extend(
-                CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in zip(characters, text)
-            )
+            samples.extend(CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
 
 
@@ -141,7 +167,8 @@ def train_model(
     train, held = split_by_source(samples, heldout_fraction, seed)
     accuracy = float("nan")
     if len(held) and len({samples[i].label for i in train}) >= 2:
-        scored = [samples[i] for i in held if region == DEFAULT_MODEL or samples[i].state == region] or [samples[i] for i in held]
+        characters = [samples[i] for i in held if samples[i].label != NOT_CHARACTER]
+        scored = [s for s in characters if region == DEFAULT_MODEL or s.state == region] or characters
         probe = fit_classifier([samples[i] for i in train], features, region, seed)
         predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1)]
         accuracy = float(np.mean([p == s.label for p, s in zip(predicted, scored)]))

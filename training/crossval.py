@@ -23,6 +23,7 @@ from joblib import Parallel, delayed
 import lpr
 from lpr.datasets import Dataset, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
+from lpr.verification import train_plate_verifier
 
 
 def fold_of(path: Path, folds: int) -> int:
@@ -38,8 +39,9 @@ def subset(dataset: Dataset, folds: int, keep: set[int]) -> Dataset:
 def run_fold(fold: int, folds: int, training: list[Dataset], evaluated: list[Dataset], config: lpr.Config) -> list[tuple[str, list[ImageOutcome]]]:
     """Train without one fold, evaluate on it; returns (dataset kind, outcomes) per evaluated dataset."""
     others = set(range(folds)) - {fold}
-    model, _ = lpr.train_model([subset(d, folds, others) for d in training], config=config, progress=False)
-    recognizer = lpr.Recognizer(model, config)
+    kept = [subset(d, folds, others) for d in training]
+    model, _ = lpr.train_model(kept, config=config, progress=False)
+    recognizer = lpr.Recognizer(model, config, train_plate_verifier(kept, config))
     results = []
     for dataset in evaluated:
         part = subset(dataset, folds, {fold}) if dataset.kind != "negatives" else dataset
@@ -62,7 +64,8 @@ def cross_validate(data_root: Path, folds: int, jobs: int, config: lpr.Config) -
         figures[name] = asdict(summarize(outcomes, kind))
     if negatives_folder.is_dir():
         model, _ = lpr.train_model(training, config=config, progress=False)
-        evaluation = lpr.evaluate(lpr.Recognizer(model, config), load_dataset(negatives_folder), progress=False)
+        recognizer = lpr.Recognizer(model, config, train_plate_verifier(training, config))
+        evaluation = lpr.evaluate(recognizer, load_dataset(negatives_folder), progress=False)
         figures["negatives"] = asdict(evaluation.summary)
     return figures
 

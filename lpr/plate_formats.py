@@ -1,0 +1,65 @@
+"""Plate formats per state: labeled texts in, letter/digit layouts out; layouts re-rank readings of a known state.
+
+A layout writes each character of a plate as "L" (letter) or "D" (digit): "ABC1234" is
+"LLLDDDD". Knowing which layouts a state issues is how a reader tells O from 0 and I
+from 1 when the shapes alone cannot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from .classification import CharacterPrediction
+
+
+def layout(text: str) -> str:
+    """Plate text in, its layout out: "L" for each letter, "D" for each digit."""
+    return "".join("D" if c.isdigit() else "L" for c in text)
+
+
+def learn_formats(labels: Iterable[tuple[str | None, str]]) -> dict[str, dict[str, int]]:
+    """(state, plate text) pairs in, {state: {layout: count}} out; pairs without a state are ignored."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for state, text in labels:
+        if state:
+            counts[state.lower()][layout(text)] += 1
+    return {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
+
+
+def best_text_for_layout(predictions: Sequence[CharacterPrediction], wanted: str) -> tuple[str, float] | None:
+    """Per-character guesses and a layout of the same length in, the most probable text fitting it and its probability out.
+
+    None when some position has no guess of the required kind among its alternatives.
+    """
+    if len(predictions) != len(wanted):
+        return None
+    chars = []
+    probability = 1.0
+    for prediction, kind in zip(predictions, wanted):
+        fitting = [g for g in prediction.guesses if (g.char.isdigit()) == (kind == "D")]
+        if not fitting:
+            return None
+        best = max(fitting, key=lambda g: g.confidence)
+        chars.append(best.char)
+        probability *= best.confidence
+    return "".join(chars), probability
+
+
+def read_with_formats(
+    predictions: Sequence[CharacterPrediction], formats: dict[str, int]
+) -> list[tuple[str, float]]:
+    """Per-character guesses and a state's {layout: count} in, (text, score) per fitting layout out, best first.
+
+    The score weighs the characters' probability by how common the layout is in the state,
+    so a slightly less likely reading in the state's usual layout wins over an unusual one.
+    """
+    total = sum(formats.values())
+    readings = []
+    for wanted, count in formats.items():
+        fitted = best_text_for_layout(predictions, wanted)
+        if fitted is not None:
+            text, probability = fitted
+            readings.append((text, probability * math.sqrt(count / total)))
+    return sorted(readings, key=lambda r: -r[1])

@@ -1,0 +1,124 @@
+"""Batch recognition: worker processes give the same results as one process, in input order, with per-image errors."""
+
+from __future__ import annotations
+
+import io
+import json
+from concurrent.futures import Future
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lpr.batch import ImageResult, done, ordered_results, recognize_paths
+from lpr.cli import main
+from lpr.model import load_model, model_from_bytes, model_to_bytes
+from lpr.recognizer import Recognizer
+
+REPO = Path(__file__).resolve().parent.parent
+SCENES = REPO.parent / "shared" / "data" / "us-scenes"
+SAMPLES = REPO / "datasets" / "samples"
+
+
+def few_images(count: int = 4) -> list[Path]:
+    """A few real scenes from ../shared/data when present, else the project's own samples."""
+    images = sorted(SCENES.glob("*.jpg"))[:count] or sorted(
+        p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".png", ".jpg")
+    )[:count]
+    if not images:
+        pytest.skip("no images: neither ../shared/data/us-scenes nor datasets/samples")
+    return images
+
+
+def comparable(result: ImageResult) -> str:
+    """A result's JSON line without its timing, the one field that may differ between runs."""
+    record = result.to_dict()
+    record.pop("processing_time_ms")
+    return json.dumps(record, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer(load_model())
+
+
+@pytest.fixture()
+def mixed_paths(tmp_path: Path) -> list[str]:
+    """Real images with a corrupt file and a missing one in between."""
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8 not really a jpeg")
+    images = [str(p) for p in few_images()]
+    return images[:2] + [str(corrupt), str(tmp_path / "missing.png")] + images[2:]
+
+
+def test_two_workers_give_the_results_of_one_in_input_order(recognizer: Recognizer, mixed_paths: list[str]) -> None:
+    serial = list(recognize_paths(recognizer, mixed_paths, workers=1))
+    parallel = list(recognize_paths(recognizer, mixed_paths, workers=2))
+    assert [r.image for r in parallel] == mixed_paths
+    assert [comparable(r) for r in parallel] == [comparable(r) for r in serial]
+
+
+def test_bad_images_become_error_records_and_the_batch_goes_on(recognizer: Recognizer, mixed_paths: list[str]) -> None:
+    results = list(recognize_paths(recognizer, mixed_paths, workers=2))
+    errors = {Path(r.image).name: r.error for r in results if r.error is not None}
+    assert set(errors) == {"corrupt.jpg", "missing.png"}
+    assert "not a readable image" in errors["corrupt.jpg"] and "no such file" in errors["missing.png"]
+    assert all(r.error is None for r in results if Path(r.image).name not in errors)
+
+
+def test_stopping_early_does_not_hang(recognizer: Recognizer) -> None:
+    paths = [str(p) for p in few_images()] * 5
+    results = recognize_paths(recognizer, paths, workers=2, lookahead=1)
+    assert next(results).image == paths[0]
+    results.close()  # the pool must shut down without finishing the queued images
+
+
+def test_workers_must_be_positive(recognizer: Recognizer) -> None:
+    with pytest.raises(ValueError):
+        recognize_paths(recognizer, [], workers=0)
+
+
+def test_ordered_results_keep_order_and_bound_the_work_in_flight() -> None:
+    submitted: list[int] = []
+
+    def submit(value: int) -> Future:
+        submitted.append(value)
+        return done(value * 10)
+
+    taken = []
+    for result in ordered_results(map(submit, range(20)), in_flight=3):
+        # Never more than in_flight submitted beyond what was consumed.
+        assert len(submitted) - len(taken) <= 3
+        taken.append(result)
+    assert taken == [v * 10 for v in range(20)]
+
+
+def test_model_travels_as_npz_bytes_unchanged() -> None:
+    model = load_model()
+    data = model_to_bytes(model)
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:  # plain arrays, nothing to unpickle
+        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"}
+    copy = model_from_bytes(data, model.source)
+    masks = [np.pad(np.full((20, 8), 255, np.uint8), 2), np.eye(24, dtype=np.uint8) * 255]
+    assert copy.classifier.probabilities(masks).tolist() == model.classifier.probabilities(masks).tolist()
+    assert model_to_bytes(copy) == data
+
+
+def test_cli_workers_output_is_identical(capsys: pytest.CaptureFixture[str]) -> None:
+    images = [str(p) for p in few_images(3)]
+    outputs = []
+    for workers in ("1", "2"):
+        assert main(["recognize", *images, "--json", "--workers", workers]) == 0
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        outputs.append([{k: v for k, v in line.items() if k != "processing_time_ms"} for line in lines])
+    assert outputs[0] == outputs[1]
+    assert [line["image"] for line in outputs[1]] == images
+
+
+def test_cli_rejects_bad_worker_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    images = [str(p) for p in few_images(1)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recognize", *images, "--workers", "0"])
+    assert exit_info.value.code == 2
+    assert main(["recognize", *images, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("lpr: error: --workers is for local runs")

@@ -1,0 +1,105 @@
+"""lpr.classification: softmax calibration and the BBPS + LinearSVC character classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lpr.classification import CharacterClassifier, fit_temperature, softmax
+from lpr.datasets.synthetic import glyph_mask
+
+CHARS = "0123456789ABEHKMPRSXZ"
+
+
+def character_masks(chars: str, per_char: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """Characters, a count and a seed in, (uint8 masks of varied size, stroke and speckle; their labels) out."""
+    rng = np.random.default_rng(seed)
+    masks, labels = [], []
+    for char in chars:
+        for _ in range(per_char):
+            ink = glyph_mask(char, int(rng.integers(30, 70)), stroke=float(rng.uniform(0.09, 0.16))) > 0.5
+            ink ^= rng.random(ink.shape) < 0.03  # speckle: a few pixels flipped, as thresholding leaves
+            masks.append(np.where(ink, 255, 0).astype(np.uint8))
+            labels.append(char)
+    return masks, labels
+
+
+@pytest.fixture(scope="module")
+def classifier() -> CharacterClassifier:
+    masks, labels = character_masks(CHARS, 12, seed=0)
+    return CharacterClassifier().fit(masks, labels, seed=0)
+
+
+def test_softmax_rows_sum_to_one_and_keep_order():
+    scores = np.array([[1.0, 2.0, 3.0], [-5.0, 0.0, 5.0], [1000.0, 1000.0, 0.0]])
+    probabilities = softmax(scores, 1.0)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(probabilities))  # large scores must not overflow
+    assert np.array_equal(np.argsort(probabilities, axis=1), np.argsort(scores, axis=1)[:, :])
+    assert probabilities[2, 0] == pytest.approx(0.5)
+
+
+def test_softmax_temperature_sharpens_and_flattens():
+    scores = np.array([[0.0, 1.0]])
+    assert softmax(scores, 0.1)[0, 1] > softmax(scores, 1.0)[0, 1] > softmax(scores, 10.0)[0, 1] > 0.5
+    assert np.allclose(softmax(scores + 7.0, 1.0), softmax(scores, 1.0))  # shift invariant
+
+
+def test_fit_temperature_prefers_sharp_when_scores_are_right():
+    scores = np.array([[3.0, 0.0], [0.0, 3.0]] * 10)
+    right = np.array([0, 1] * 10)
+    wrong = np.array([1, 0] * 10)
+    assert fit_temperature(scores, right) < fit_temperature(scores, wrong)
+
+
+def test_classifier_learns_unseen_renderings(classifier: CharacterClassifier):
+    masks, labels = character_masks(CHARS, 4, seed=1)
+    predicted = [p.char for p in classifier.predict(masks, top_k=1)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, labels)])
+    assert accuracy >= 0.9
+    assert set(classifier.classes) == set(CHARS)
+
+
+def test_probabilities_are_rows_in_zero_one(classifier: CharacterClassifier):
+    masks, _ = character_masks("A5", 3, seed=2)
+    probabilities = classifier.probabilities(masks)
+    assert probabilities.shape == (6, len(CHARS))
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities.min() >= 0.0 and probabilities.max() <= 1.0
+    assert classifier.probabilities([]).shape == (0, len(CHARS))
+
+
+def test_predict_top_k_is_ordered_and_confident_when_right(classifier: CharacterClassifier):
+    masks, labels = character_masks("8B", 2, seed=3)
+    for prediction, label in zip(classifier.predict(masks, top_k=4), labels):
+        confidences = [g.confidence for g in prediction.guesses]
+        assert len(prediction.guesses) == 4
+        assert confidences == sorted(confidences, reverse=True)
+        assert all(0.0 <= c <= 1.0 for c in confidences)
+        assert len({g.char for g in prediction.guesses}) == 4
+        assert prediction.char == prediction.guesses[0].char
+        assert prediction.confidence == confidences[0]
+    assert classifier.predict([], top_k=3) == []
+
+
+def test_two_classes():
+    masks, labels = character_masks("1M", 10, seed=4)
+    two = CharacterClassifier().fit(masks, labels)
+    probabilities = two.probabilities(masks)
+    assert probabilities.shape == (20, 2) and np.allclose(probabilities.sum(axis=1), 1.0)
+    assert [p.char for p in two.predict(masks, top_k=2)] == labels
+
+
+def test_fit_rejects_bad_input():
+    masks, labels = character_masks("A", 4, seed=5)
+    with pytest.raises(ValueError, match="at least two classes"):
+        CharacterClassifier().fit(masks, labels)
+    with pytest.raises(ValueError, match="labels"):
+        CharacterClassifier().fit(masks, labels[:-1])
+
+
+def test_fit_is_deterministic():
+    masks, labels = character_masks("AB12", 6, seed=6)
+    first = CharacterClassifier().fit(masks, labels, seed=3).probabilities(masks)
+    second = CharacterClassifier().fit(masks, labels, seed=3).probabilities(masks)
+    assert np.array_equal(first, second)

@@ -1,0 +1,119 @@
+"""lpr.features: BBPS vectors of character masks, and the scikit-learn descriptor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from lpr.config import FeatureConfig
+from lpr.features import BBPSDescriptor, bbps_features, feature_length, normalize_character, validate_feature_config
+
+CONFIG = FeatureConfig()
+
+
+def test_feature_length_of_default_config():
+    # 32x16 character: 16*8 blocks of 2x2, 8*4 of 4x4, 4*2 of 8x8, 2*2 of 16x8.
+    assert feature_length(CONFIG) == 128 + 32 + 8 + 4
+
+
+@pytest.mark.parametrize("shape", [(40, 20), (7, 3), (100, 90), (1, 1)])
+def test_shape_dtype_and_range(shape):
+    mask = np.where(np.random.default_rng(1).random(shape) > 0.5, 255, 0).astype(np.uint8)
+    vector = bbps_features(mask, CONFIG)
+    assert vector.shape == (feature_length(CONFIG),)
+    assert vector.dtype == np.float32
+    assert vector.min() >= 0.0 and vector.max() <= 1.0
+
+
+def test_full_ink_mask_with_target_aspect_is_all_ones():
+    assert np.allclose(bbps_features(np.full((64, 32), 255, np.uint8), CONFIG), 1.0)
+
+
+def test_empty_mask_is_all_zeros():
+    assert np.array_equal(bbps_features(np.zeros((40, 20), np.uint8), CONFIG), np.zeros(feature_length(CONFIG), np.float32))
+
+
+def test_padding_keeps_a_narrow_bar_narrow():
+    # A solid 32x4 bar (aspect 1/8) is centred, not stretched to fill the 32x16 cell.
+    grid = normalize_character(np.full((32, 4), 255, np.uint8), (32, 16))
+    assert grid.shape == (32, 16)
+    assert np.allclose(grid[:, 6:10], 1.0)
+    assert np.allclose(grid[:, :6], 0.0) and np.allclose(grid[:, 10:], 0.0)
+    assert grid.mean() == pytest.approx(4 / 16)
+
+
+def test_padding_keeps_a_wide_bar_flat():
+    grid = normalize_character(np.full((4, 16), 255, np.uint8), (32, 16))
+    assert np.allclose(grid[14:18], 1.0) and grid.mean() == pytest.approx(8 / 32 * 0.5)
+
+
+def test_known_block_values():
+    # Left half inked: each block is 1 on the left and 0 on the right, and 16x8 blocks split exactly.
+    mask = np.zeros((32, 16), np.uint8)
+    mask[:, :8] = 255
+    vector = bbps_features(mask, FeatureConfig((32, 16), ((16, 8),)))
+    assert vector.tolist() == [1.0, 0.0, 1.0, 0.0]
+    quarter = bbps_features(mask, FeatureConfig((32, 16), ((32, 16),)))
+    assert quarter.tolist() == [0.5]
+
+
+def test_any_nonzero_pixel_is_ink():
+    ones = np.ones((32, 16), np.uint8)  # masks may be 0/1 instead of 0/255
+    assert np.allclose(bbps_features(ones, CONFIG), 1.0)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 5), np.uint8), np.zeros((4, 4, 3), np.uint8), np.zeros(7, np.uint8)])
+def test_bad_masks_raise(bad):
+    with pytest.raises(ValueError):
+        bbps_features(bad, CONFIG)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        FeatureConfig((32, 16), ((5, 4),)),
+        FeatureConfig((32, 16), ((4, 3),)),
+        FeatureConfig((32, 16), ()),
+        FeatureConfig((32, 16), ((0, 4),)),
+        FeatureConfig((0, 16), ((2, 2),)),
+    ],
+)
+def test_block_sizes_that_do_not_divide_are_rejected(config):
+    with pytest.raises(ValueError):
+        validate_feature_config(config)
+    with pytest.raises(ValueError):
+        BBPSDescriptor(config.char_size, config.block_sizes).fit([])
+
+
+def test_descriptor_transform_matches_function_and_handles_empty_input():
+    masks = [np.full((30, 12), 255, np.uint8), np.zeros((10, 10), np.uint8)]
+    descriptor = BBPSDescriptor().fit(masks)
+    matrix = descriptor.transform(masks)
+    assert matrix.shape == (2, feature_length(CONFIG)) and matrix.dtype == np.float32
+    assert np.array_equal(matrix[0], bbps_features(masks[0], CONFIG))
+    assert descriptor.transform([]).shape == (0, feature_length(CONFIG))
+
+
+def test_descriptor_in_a_sklearn_pipeline():
+    # Two classes a linear model separates only through the features: ink on the left vs on the right.
+    rng = np.random.default_rng(0)
+    masks, labels = [], []
+    for i in range(40):
+        mask = np.zeros((int(rng.integers(30, 50)), int(rng.integers(14, 24))), np.uint8)
+        half = mask.shape[1] // 2
+        if i % 2:
+            mask[:, :half] = 255
+        else:
+            mask[:, half:] = 255
+        masks.append(mask)
+        labels.append("L" if i % 2 else "R")
+    pipeline = Pipeline([("bbps", BBPSDescriptor()), ("svm", LinearSVC(dual="auto"))])
+    pipeline.fit(masks, labels)
+    assert list(pipeline.predict(masks)) == labels
+    copy = clone(pipeline)
+    assert copy.get_params()["bbps__char_size"] == CONFIG.char_size
+    copy.set_params(bbps__block_sizes=((32, 16),))
+    assert copy.named_steps["bbps"].transform(masks[:1]).shape == (1, 1)

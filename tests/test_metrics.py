@@ -1,0 +1,69 @@
+"""lpr.metrics: strict text, edit distance, character accuracy, exact match, detection IoU, alignment."""
+
+from __future__ import annotations
+
+import pytest
+
+from lpr.geometry import Box
+from lpr.metrics import (
+    DETECTION_IOU,
+    GAP,
+    align_texts,
+    character_accuracy,
+    character_confusions,
+    edit_distance,
+    exact_match,
+    is_detection,
+    strict_text,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("", "", 0), ("ABC", "", 3), ("", "AB", 2), ("ABC", "ABC", 0), ("kitten", "sitting", 3), ("ABC123", "AB123", 1), ("ABCD", "BADC", 3)],
+)
+def test_edit_distance(a, b, distance):
+    assert edit_distance(a, b) == distance
+    assert edit_distance(b, a) == distance
+
+
+def test_strict_text_keeps_letters_and_digits_only():
+    assert strict_text("ab-12 3·x") == "AB123X"
+    assert strict_text("O0o") == "O0O"
+
+
+def test_o_and_zero_are_distinct():
+    assert not exact_match("O12", "012")
+    assert character_accuracy("O12", "012") == pytest.approx(2 / 3)
+
+
+def test_exact_match():
+    assert exact_match("abc-123", "ABC123")
+    assert not exact_match("ABC12", "ABC123")
+    assert not exact_match("", "")  # an empty truth is never an exact read
+
+
+@pytest.mark.parametrize(
+    ("predicted", "truth", "accuracy"),
+    [("ABC123", "ABC123", 1.0), ("ABC12", "ABC123", 5 / 6), ("XYZ", "ABC123", 0.0), ("", "ABC123", 0.0), ("A" * 20, "AB", 0.0), ("", "", 1.0), ("X", "", 0.0)],
+)
+def test_character_accuracy(predicted, truth, accuracy):
+    assert character_accuracy(predicted, truth) == pytest.approx(accuracy)
+
+
+def test_detection_needs_iou_strictly_above_threshold():
+    truth = Box(0, 0, 10, 10)
+    assert DETECTION_IOU == 0.4
+    assert not is_detection(Box(0, 0, 4, 10), truth)  # IoU exactly 0.4
+    assert is_detection(Box(0, 0, 5, 10), truth)  # IoU 0.5
+    assert not is_detection(Box(20, 20, 10, 10), truth)
+
+
+def test_alignment_pairs_substitutions_and_gaps():
+    assert [(p.truth, p.predicted) for p in align_texts("A81", "AB1")] == [("A", "A"), ("B", "8"), ("1", "1")]
+    assert [(p.truth, p.predicted) for p in align_texts("AB", "ABC")] == [("A", "A"), ("B", "B"), ("C", GAP)]
+
+
+def test_character_confusions_count_mistakes_only():
+    confusions = character_confusions([("A81", "AB1"), ("X8Y", "XBY"), ("ABC", "ABC"), ("", "ABC")])
+    assert [(c.truth, c.predicted, c.count) for c in confusions] == [("B", "8", 2)]

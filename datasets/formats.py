@@ -78,19 +78,25 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
     images: list[LabeledImage] = []
     skipped: list[SkippedRow] = []
     try:
-        with open(labels, newline="", encoding="utf-8") as stream:
+        # utf-8-sig: spreadsheets often save CSV with a byte-order mark before the header.
+        with open(labels, newline="", encoding="utf-8-sig") as stream:
             reader = csv.reader(stream)
             header = [h.strip().lower() for h in next(reader, [])]
             missing = {"image", "plate"} - set(header)
             if missing:
                 raise LabelError(f"{labels}:1: header lacks column(s) {', '.join(sorted(missing))} (expected image,state,plate)")
             column = {name: header.index(name) for name in header}
+            # Only the named columns must be present: a trailing empty header cell is no column.
+            needed = 1 + max(column[name] for name in ("image", "state", "plate") if name in column)
             for row in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in row):
                     continue
-                if len(row) < len(header):
-                    skipped.append(SkippedRow(labels, line, f"expected {len(header)} columns, found {len(row)}"))
+                if len(row) < needed:
+                    skipped.append(SkippedRow(labels, line, f"expected {needed} columns, found {len(row)}"))
+                    continue
+                if not row[column["image"]].strip():
+                    skipped.append(SkippedRow(labels, line, "no image file name"))
                     continue
                 text = normalize_plate_text(row[column["plate"]])
                 if not PLATE_TEXT.match(text):
@@ -105,7 +111,9 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
     except UnicodeDecodeError:
         raise LabelError(f"{labels}: not a UTF-8 text file") from None
     except csv.Error as error:
-        raise LabelError(f"{labels}: malformed CSV ({error})") from None
+        raise LabelError(f"{labels}:{reader.line_num}: malformed CSV ({error})") from None
+    except OSError as error:
+        raise LabelError(f"{labels}: cannot read ({error.strerror or error})") from None
     return Dataset("crops", root, tuple(images), tuple(skipped))
 
 
@@ -132,10 +140,10 @@ def load_openalpr_scenes(folder: str | os.PathLike) -> Dataset:
     images: list[LabeledImage] = []
     skipped: list[SkippedRow] = []
     for label_file in sorted(root.glob("*.txt")):
-        plates: list[PlateLabel] = []
-        image_path: Path | None = None
+        # Each line names its image; plates are kept per image, in order of first mention.
+        plates: dict[Path, list[PlateLabel]] = {}
         try:
-            lines = label_file.read_text(encoding="utf-8").splitlines()
+            lines = label_file.read_text(encoding="utf-8-sig").splitlines()
         except (UnicodeDecodeError, OSError) as error:
             skipped.append(SkippedRow(label_file, 0, f"unreadable label file ({type(error).__name__})"))
             continue
@@ -155,10 +163,8 @@ def load_openalpr_scenes(folder: str | os.PathLike) -> Dataset:
             if size is not None and (plate.box.x + plate.box.w > size[0] or plate.box.y + plate.box.h > size[1]):
                 skipped.append(SkippedRow(label_file, number, f"box {plate.box.to_list()} lies outside the {size[0]}x{size[1]} image"))
                 continue
-            image_path = path
-            plates.append(plate)
-        if image_path is not None:
-            images.append(LabeledImage(image_path, tuple(plates)))
+            plates.setdefault(path, []).append(plate)
+        images.extend(LabeledImage(path, tuple(found)) for path, found in plates.items())
     return Dataset("scenes", root, tuple(images), tuple(skipped))
 
 

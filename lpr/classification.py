@@ -66,7 +66,7 @@ def build_pipeline(features: FeatureConfig, regularization: float) -> Pipeline:
     """BBPS descriptor followed by a LinearSVC, as one scikit-learn Pipeline."""
     return Pipeline(
         [
-            ("bbps", BBPSDescriptor(features.char_size, features.block_sizes)),
+            ("bbps", BBPSDescriptor(features.char_size, features.block_sizes, features.hog_cell, features.hog_bins)),
             ("svm", LinearSVC(C=regularization, dual="auto", max_iter=5000, random_state=0)),
         ]
     )

@@ -57,7 +57,8 @@ def write_pictures(args: argparse.Namespace, recognizer: Recognizer, image_path:
     if args.debug:
         folder = Path(args.debug) / image_path.stem
         for item in debug_images(image, recognizer, args.cropped):
-            write_image(folder / item.name, item.image, force=True)
+            # Debug images replace earlier debug images, but never an input that lives in that folder.
+            write_image(output_path(folder, Path(item.name), ".png", inputs), item.image, force=True)
 
 
 def positive_int(text: str) -> int:
@@ -116,6 +117,8 @@ def command_train(args: argparse.Namespace) -> int:
     from lpr.datasets import load_dataset
 
     out = Path(args.out) if args.out else Path(f"{args.state.lower()}.npz")
+    # save_model writes NAME.npz: check that file, not the name as typed, before training.
+    out = out if out.suffix == ".npz" else out.with_suffix(".npz")
     if out.exists() and not args.force:
         raise LprError(f"{out}: already exists (use --force to overwrite)")
     datasets = [load_dataset(folder) for folder in args.data]
@@ -123,6 +126,8 @@ def command_train(args: argparse.Namespace) -> int:
         report_skipped(dataset)
     model, report = train_model(datasets, region=args.state, progress=None)
     saved = save_model(model, out, force=args.force)
+    if report.skipped_images:
+        print(f"lpr: warning: skipped {report.skipped_images} unreadable image(s)", file=sys.stderr)
     print(f"plates: {report.usable_plates} of {report.plates} usable (segmented into as many characters as labeled)")
     print(f"characters: {report.characters} in {len(report.class_counts)} classes")
     print(f"held-out character accuracy: {report.heldout_accuracy:.3f} on {report.heldout_characters} characters of unseen plates")
@@ -136,6 +141,8 @@ def report_skipped(dataset) -> None:
         print(f"{dataset.root}: skipped {len(dataset.skipped)} label row(s):", file=sys.stderr)
         for row in dataset.skipped[:5]:
             print(f"  {row}", file=sys.stderr)
+        if len(dataset.skipped) > 5:
+            print(f"  ... and {len(dataset.skipped) - 5} more", file=sys.stderr)
 
 
 def format_rate(value: float | None) -> str:

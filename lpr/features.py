@@ -21,12 +21,41 @@ def validate_feature_config(config: FeatureConfig) -> None:
     for bh, bw in config.block_sizes:
         if bh <= 0 or bw <= 0 or height % bh or width % bw:
             raise ValueError(f"block size {(bh, bw)} does not divide char_size {config.char_size}")
+    if config.hog_bins < 0:
+        raise ValueError(f"hog_bins must be >= 0, got {config.hog_bins}")
+    if config.hog_bins and (config.hog_cell <= 0 or height % config.hog_cell or width % config.hog_cell or min(height, width) < 2 * config.hog_cell):
+        raise ValueError(f"hog_cell {config.hog_cell} must divide char_size {config.char_size} with at least 2 cells a side")
 
 
 def feature_length(config: FeatureConfig) -> int:
     """Length of the BBPS vector for this configuration."""
     height, width = config.char_size
-    return sum((height // bh) * (width // bw) for bh, bw in config.block_sizes)
+    bbps = sum((height // bh) * (width // bw) for bh, bw in config.block_sizes)
+    if not config.hog_bins:
+        return bbps
+    blocks = (height // config.hog_cell - 1) * (width // config.hog_cell - 1)
+    return bbps + blocks * 4 * config.hog_bins
+
+
+def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
+    """(n, H, W) float32 normalized characters in, (n, blocks * 4 * bins) float32 HOG out: unsigned gradient histograms per cell, L2-normalized per 2x2-cell block."""
+    n, height, width = grids.shape
+    gx = np.zeros_like(grids)
+    gy = np.zeros_like(grids)
+    gx[:, :, 1:-1] = grids[:, :, 2:] - grids[:, :, :-2]
+    gy[:, 1:-1, :] = grids[:, 2:, :] - grids[:, :-2, :]
+    magnitude = np.hypot(gx, gy)
+    # Unsigned orientation: a stroke's two edges point opposite ways but mean the same stroke.
+    index = (np.mod(np.arctan2(gy, gx), np.pi) * (bins / np.pi)).astype(np.int64) % bins
+    rows, cols = height // cell, width // cell
+    cell_of = (np.arange(height)[:, None] // cell) * cols + np.arange(width)[None, :] // cell
+    slot = ((np.arange(n)[:, None, None] * (rows * cols) + cell_of) * bins + index).ravel()
+    histograms = np.bincount(slot, magnitude.ravel(), n * rows * cols * bins).reshape(n, rows, cols, bins)
+    blocks = np.concatenate(
+        [histograms[:, :-1, :-1], histograms[:, :-1, 1:], histograms[:, 1:, :-1], histograms[:, 1:, 1:]], axis=3
+    )
+    blocks /= np.sqrt((blocks**2).sum(axis=3, keepdims=True) + 1e-6)
+    return blocks.reshape(n, -1).astype(np.float32)
 
 
 def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
@@ -46,14 +75,27 @@ def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndar
     return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
 
 
+def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(n, H, W) float32 normalized characters in, (n, sum of blocks) float32 ink fraction per block at every block size out."""
+    n, height, width = grids.shape
+    parts = [grids.reshape(n, height // bh, bh, width // bw, bw).mean(axis=(2, 4)).reshape(n, -1) for bh, bw in block_sizes]
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def character_features(masks: Sequence[np.ndarray], config: FeatureConfig) -> np.ndarray:
+    """n (h, w) character masks in, (n, feature_length) float32 matrix out: BBPS at every block size, then HOG."""
+    if len(masks) == 0:
+        return np.zeros((0, feature_length(config)), np.float32)
+    grids = np.stack([normalize_character(m, config.char_size) for m in masks])
+    parts = [block_sums(grids, config.block_sizes)]
+    if config.hog_bins:
+        parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
+    return np.concatenate(parts, axis=1)
+
+
 def bbps_features(mask: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    """(h, w) character mask in, (feature_length,) float32 BBPS vector out (ink fraction per block, all block sizes)."""
-    grid = normalize_character(mask, config.char_size)
-    height, width = config.char_size
-    parts = [
-        grid.reshape(height // bh, bh, width // bw, bw).mean(axis=(1, 3)).ravel() for bh, bw in config.block_sizes
-    ]
-    return np.concatenate(parts).astype(np.float32)
+    """(h, w) character mask in, (feature_length,) float32 feature vector out."""
+    return character_features([mask], config)[0]
 
 
 class BBPSDescriptor(TransformerMixin, BaseEstimator):
@@ -63,20 +105,21 @@ class BBPSDescriptor(TransformerMixin, BaseEstimator):
         self,
         char_size: tuple[int, int] = FeatureConfig.char_size,
         block_sizes: tuple[tuple[int, int], ...] = FeatureConfig.block_sizes,
+        hog_cell: int = FeatureConfig.hog_cell,
+        hog_bins: int = FeatureConfig.hog_bins,
     ):
         self.char_size = char_size
         self.block_sizes = block_sizes
+        self.hog_cell = hog_cell
+        self.hog_bins = hog_bins
 
     @property
     def feature_config(self) -> FeatureConfig:
-        return FeatureConfig(tuple(self.char_size), tuple(tuple(b) for b in self.block_sizes))
+        return FeatureConfig(tuple(self.char_size), tuple(tuple(b) for b in self.block_sizes), self.hog_cell, self.hog_bins)
 
     def fit(self, masks: Sequence[np.ndarray], y: object = None) -> BBPSDescriptor:
         validate_feature_config(self.feature_config)
         return self
 
     def transform(self, masks: Sequence[np.ndarray]) -> np.ndarray:
-        config = self.feature_config
-        if len(masks) == 0:
-            return np.zeros((0, feature_length(config)), np.float32)
-        return np.stack([bbps_features(m, config) for m in masks])
+        return character_features(masks, self.feature_config)

@@ -118,11 +118,14 @@ def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateC
 
 def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
     """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
-    if image.ndim not in (2, 3) or image.size == 0:
-        raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) image, got shape {image.shape}")
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
+        raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
     gray = to_gray(image)
     found: list[PlateCandidate] = []
     for scale in config.scales:
+        # Checked before resizing: a side that rounds to 0 pixels makes cv2.resize fail.
+        if min(gray.shape) * scale < config.min_height:
+            continue
         work = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         if min(work.shape) < config.min_height:
             continue

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,12 +21,24 @@ from .classification import CharacterClassifier
 from .config import FeatureConfig
 from .errors import ModelError
 from .files import write_atomically
-from .features import feature_length
+from .features import feature_length, validate_feature_config
 
 MODEL_FORMAT = "lpr-character-model"
 MODEL_VERSION = 1
 DEFAULT_MODEL = "us"
 _ARRAYS = ("coef", "intercept", "classes", "metadata")
+# The numpy dtype kind each array of a model file must have: floats, unicode text.
+_KINDS = {"coef": "f", "intercept": "f", "classes": "U", "metadata": "U"}
+# Values allowed in one array of a model file, checked on its header before reading it, so
+# a crafted file cannot make lpr allocate gigabytes (the shipped model holds ~10 000).
+MAX_ARRAY_VALUES = 20_000_000
+# Largest character side a model may ask for; features are computed at this size per character.
+MAX_CHAR_SIDE = 1024
+# Exceptions the zip and .npy readers raise on damaged or hostile files.
+_READ_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, RuntimeError,
+    NotImplementedError, zlib.error, struct.error, MemoryError, RecursionError,
+)
 
 
 @dataclass
@@ -57,7 +72,12 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
         "region": model.region,
         "temperature": model.classifier.temperature,
         "regularization": model.classifier.regularization,
-        "features": {"char_size": list(features.char_size), "block_sizes": [list(b) for b in features.block_sizes]},
+        "features": {
+            "char_size": list(features.char_size),
+            "block_sizes": [list(b) for b in features.block_sizes],
+            "hog_cell": features.hog_cell,
+            "hog_bins": features.hog_bins,
+        },
         "checksum": _checksum(coef, intercept, classes),
         "info": model.info,
     }
@@ -112,44 +132,122 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     return read_model(path, str(path))
 
 
-def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
-    """A .npz model file (path or binary stream) in, the Model out; errors name it as path."""
+def _check_npy_header(archive: zipfile.ZipFile, member: str, kind: str, path: str) -> None:
+    """Raise ModelError unless the .npy member's header declares a plain array of the given dtype kind and a bounded size."""
+    with archive.open(member) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    if dtype.hasobject:
+        raise ModelError(f"{path}: {member} holds Python objects, which lpr never loads")
+    if dtype.kind != kind:
+        raise ModelError(f"{path}: {member} has dtype {dtype}, expected {'numbers' if kind == 'f' else 'text'}")
+    if math.prod(shape) > MAX_ARRAY_VALUES:
+        raise ModelError(f"{path}: {member} declares shape {shape}, over the limit of {MAX_ARRAY_VALUES} values")
+
+
+def read_npz_arrays(source: str | os.PathLike | BinaryIO, path: str, kinds: dict[str, str]) -> dict[str, np.ndarray]:
+    """An .npz file (path or binary stream) and the dtype kind of each required array in, those arrays out.
+
+    Each array's header is checked (no objects, expected kind, bounded size) before its data
+    is read; anything else wrong with the file is a one-line ModelError naming path.
+    """
     try:
-        with np.load(source, allow_pickle=False) as data:
-            missing = [key for key in _ARRAYS if key not in data.files]
+        with zipfile.ZipFile(source) as archive:
+            members = set(archive.namelist())
+            missing = [key for key in kinds if f"{key}.npy" not in members]
             if missing:
                 raise ModelError(f"{path}: not an lpr model (missing {', '.join(missing)})")
-            coef, intercept, classes = data["coef"], data["intercept"], data["classes"]
-            metadata = json.loads(str(data["metadata"]))
+            arrays = {}
+            for key, kind in kinds.items():
+                _check_npy_header(archive, f"{key}.npy", kind, path)
+                with archive.open(f"{key}.npy") as stream:
+                    arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
+            return arrays
     except ModelError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as error:
-        raise ModelError(f"{path}: not a valid lpr model file ({type(error).__name__})") from None
+    except _READ_ERRORS as error:
+        reason = "not a zip archive" if isinstance(error, zipfile.BadZipFile) else type(error).__name__
+        raise ModelError(f"{path}: not a valid lpr model file ({reason})") from None
+
+
+def _metadata(array: np.ndarray, path: str) -> dict[str, Any]:
+    """The metadata array of a model file in, its JSON object out; ModelError when it is not one."""
+    if array.shape != ():
+        raise ModelError(f"{path}: model metadata is not a single JSON text")
+    try:
+        metadata = json.loads(str(array.item()))
+    except (ValueError, RecursionError):
+        raise ModelError(f"{path}: model metadata is not valid JSON") from None
     if not isinstance(metadata, dict) or metadata.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not an lpr model file")
     if metadata.get("version") != MODEL_VERSION:
         raise ModelError(f"{path}: model format version {metadata.get('version')!r}, this lpr reads version {MODEL_VERSION}")
-    if coef.ndim != 2 or intercept.shape != (coef.shape[0],) or classes.shape != (coef.shape[0],):
-        raise ModelError(f"{path}: model arrays have inconsistent shapes")
-    if metadata.get("checksum") != _checksum(coef, intercept, classes):
-        raise ModelError(f"{path}: model checksum mismatch (file damaged or altered)")
-    try:
-        features = FeatureConfig(
-            tuple(int(v) for v in metadata["features"]["char_size"]),
-            tuple(tuple(int(v) for v in b) for b in metadata["features"]["block_sizes"]),
+    return metadata
+
+
+def _check_weights(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, path: str) -> None:
+    """Raise ModelError unless the arrays are a LinearSVC's finite weights for distinct, non-empty classes."""
+    # LinearSVC keeps one row of weights per class, or a single row for two classes.
+    rows = 1 if classes.shape == (2,) else len(classes) if classes.ndim == 1 else -1
+    if coef.ndim != 2 or coef.shape[0] != rows or coef.shape[1] == 0 or intercept.shape != (rows,):
+        raise ModelError(
+            f"{path}: model arrays have inconsistent shapes (coef {coef.shape}, intercept {intercept.shape}, classes {classes.shape})"
         )
-        classifier = CharacterClassifier(features, float(metadata.get("regularization", 1.0)))
-        classifier.temperature = float(metadata["temperature"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelError(f"{path}: malformed model metadata ({error})") from None
-    descriptor = classifier.pipeline.named_steps["bbps"]
+    if len(classes) < 2 or len(set(classes.tolist())) != len(classes) or not all(classes.tolist()):
+        raise ModelError(f"{path}: model classes must be at least two distinct, non-empty labels")
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ModelError(f"{path}: model weights are not all finite numbers")
+
+
+def _positive(metadata: dict[str, Any], key: str, default: float | None, path: str) -> float:
+    """A positive finite number from the metadata in, as float out; ModelError otherwise."""
+    value = metadata.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ModelError(f"{path}: model {key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _feature_config(metadata: dict[str, Any], path: str) -> FeatureConfig:
+    """The "features" entry of model metadata in, a validated FeatureConfig out; ModelError when malformed."""
     try:
-        descriptor.fit([])
+        features = metadata["features"]
+        char_size = tuple(int(v) for v in features["char_size"])
+        blocks = tuple(tuple(int(v) for v in b) for b in features["block_sizes"])
+        # Files written before the HOG part existed have no hog_* entries: they mean no HOG.
+        hog = {"hog_cell": int(features.get("hog_cell", 8)), "hog_bins": int(features.get("hog_bins", 0))}
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
+        raise ModelError(f"{path}: malformed model metadata ({type(error).__name__}: {error})") from None
+    if len(char_size) != 2 or not all(0 < v <= MAX_CHAR_SIDE for v in char_size) or any(len(b) != 2 for b in blocks):
+        raise ModelError(f"{path}: model character size {char_size} / blocks {blocks} are not pairs of 1..{MAX_CHAR_SIDE}")
+    config = FeatureConfig(char_size, blocks, **hog)
+    try:
+        validate_feature_config(config)
     except ValueError as error:
         raise ModelError(f"{path}: {error}") from None
+    return config
+
+
+def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
+    """A .npz model file (path or binary stream) in, the Model out; errors are one-line ModelErrors naming path."""
+    arrays = read_npz_arrays(source, path, _KINDS)
+    metadata = _metadata(arrays["metadata"], path)
+    coef, intercept, classes = arrays["coef"], arrays["intercept"], arrays["classes"]
+    _check_weights(coef, intercept, classes, path)
+    if metadata.get("checksum") != _checksum(coef, intercept, classes):
+        raise ModelError(f"{path}: model checksum mismatch (file damaged or altered)")
+    features = _feature_config(metadata, path)
     if coef.shape[1] != feature_length(features):
         raise ModelError(f"{path}: weights expect {coef.shape[1]} features, descriptor gives {feature_length(features)}")
+    info = metadata.get("info", {})
+    region = metadata.get("region", DEFAULT_MODEL)
+    if not isinstance(info, dict) or not isinstance(region, str):
+        raise ModelError(f"{path}: malformed model metadata (info must be an object, region a text)")
+    classifier = CharacterClassifier(features, _positive(metadata, "regularization", 1.0, path))
+    classifier.temperature = _positive(metadata, "temperature", None, path)
     svm = classifier.pipeline.named_steps["svm"]
     svm.coef_, svm.intercept_, svm.classes_ = coef, intercept, classes
     svm.n_features_in_ = coef.shape[1]
-    return Model(classifier, str(metadata.get("region", DEFAULT_MODEL)), dict(metadata.get("info", {})), str(path))
+    return Model(classifier, region, info, str(path))

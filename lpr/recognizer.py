@@ -132,8 +132,8 @@ class Recognizer:
 
         With cropped=True the whole image is one plate and localization is skipped.
         """
-        if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
-            raise ValueError(f"expected a (H, W, 3) BGR image, got shape {image.shape}")
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+            raise ValueError(f"expected a (H, W, 3) uint8 BGR image, got {image.dtype} shape {image.shape}")
         if cropped:
             reading = self.read_plate(image)
             return [reading] if reading is not None else []

@@ -146,8 +146,8 @@ class Candidates:
 
 def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndarray, float]:
     """(H, W, 3) or (H, W) uint8 plate in, (plate_height, W') uint8 gray plate and the scale applied out."""
-    if plate.ndim not in (2, 3) or plate.size == 0 or min(plate.shape[:2]) < 4:
-        raise ValueError(f"expected a plate image of at least 4x4 pixels, got shape {plate.shape}")
+    if plate.dtype != np.uint8 or plate.ndim not in (2, 3) or (plate.ndim == 3 and plate.shape[2] != 3) or min(plate.shape[:2]) < 4:
+        raise ValueError(f"expected a (H, W) or (H, W, 3) uint8 plate image of at least 4x4 pixels, got {plate.dtype} shape {plate.shape}")
     gray = to_gray(plate)
     scale = config.plate_height / gray.shape[0]
     size = (max(4, round(gray.shape[1] * scale)), config.plate_height)

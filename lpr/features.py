@@ -94,7 +94,7 @@ def character_features(masks: Sequence[np.ndarray], config: FeatureConfig) -> np
 
 
 def bbps_features(mask: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    """(h, w) character mask in, (feature_length,) float32 feature vector out."""
+    """(h, w) character mask in, (feature_length,) float32 feature vector out (BBPS, then HOG when configured)."""
     return character_features([mask], config)[0]
 
 

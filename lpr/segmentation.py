@@ -175,13 +175,10 @@ def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Ca
     return [threshold_candidates(resized, scale, p, o, config) for p in config.polarities for o in config.offsets]
 
 
-def select_row(candidates: Candidates, keep: Sequence[bool], config: SegmentationConfig) -> tuple[int, ...]:
-    """Candidates and a keep flag per component (False = known not to be a character) in, indices of the row out."""
-    if len(keep) != len(candidates.characters):
-        raise ValueError(f"{len(keep)} keep flags for {len(candidates.characters)} candidates")
-    kept = [i for i, k in enumerate(keep) if k]
-    row = character_row([candidates.characters[i].box for i in kept], config)
-    return tuple(sorted(kept[i] for i in row)[: config.max_characters])
+def select_row(candidates: Candidates, config: SegmentationConfig) -> tuple[int, ...]:
+    """Candidates of one threshold setting in, indices of their character row left to right out."""
+    row = character_row([c.box for c in candidates.characters], config)
+    return tuple(sorted(row)[: config.max_characters])
 
 
 def as_segmentation(candidates: Candidates, row: Sequence[int]) -> Segmentation:
@@ -196,11 +193,11 @@ def segment_characters(
     offset = config.offsets[0] if offset is None else offset
     resized, scale = resize_plate(plate, config)
     candidates = threshold_candidates(resized, scale, polarity, offset, config)
-    return as_segmentation(candidates, select_row(candidates, [True] * len(candidates.characters), config))
+    return as_segmentation(candidates, select_row(candidates, config))
 
 
 def segmentation_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Segmentation]:
     """(H, W, 3) or (H, W) uint8 plate in, one Segmentation per configured polarity and threshold offset out."""
     return [
-        as_segmentation(c, select_row(c, [True] * len(c.characters), config)) for c in candidate_variants(plate, config)
+        as_segmentation(c, select_row(c, config)) for c in candidate_variants(plate, config)
     ]

@@ -67,7 +67,7 @@ def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> li
     variants = candidate_variants(plate, config.segmentation)
     truth: list[CharacterCrop] | None = None
     for candidates in variants:
-        row = select_row(candidates, [True] * len(candidates.characters), config.segmentation)
+        row = select_row(candidates, config.segmentation)
         if len(row) == len(text):
             truth = list(as_segmentation(candidates, row).characters)
             break

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path

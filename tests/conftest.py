@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,23 @@ SAMPLES = REPO / "datasets" / "samples"
 # Real crops the session model is trained on: enough for every class to appear, few
 # enough that training stays around ten seconds on two cores.
 MODEL_PLATES = 150
+
+
+def few_images(count: int = 4) -> list[Path]:
+    """A few real scenes from ../shared/data when present, else the project's own samples."""
+    images = sorted((SHARED_DATA / "us-scenes").glob("*.jpg"))[:count] or sorted(
+        p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".png", ".jpg")
+    )[:count]
+    if not images:
+        pytest.skip("no images: neither ../shared/data/us-scenes nor datasets/samples")
+    return images
+
+
+def comparable(result) -> str:
+    """A result's JSON line without its timing, the one field that may differ between runs."""
+    record = result.to_dict()
+    record.pop("processing_time_ms")
+    return json.dumps(record, sort_keys=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,32 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import comparable, few_images
 
-from lpr.batch import ImageResult, done, ordered_results, recognize_paths
+from lpr.batch import done, ordered_results, recognize_paths
 from lpr.cli import main
 from lpr.model import load_model, model_from_bytes, model_to_bytes
 from lpr.recognizer import Recognizer
 
-REPO = Path(__file__).resolve().parent.parent
-SCENES = REPO.parent / "shared" / "data" / "us-scenes"
-SAMPLES = REPO / "datasets" / "samples"
-
-
-def few_images(count: int = 4) -> list[Path]:
-    """A few real scenes from ../shared/data when present, else the project's own samples."""
-    images = sorted(SCENES.glob("*.jpg"))[:count] or sorted(
-        p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".png", ".jpg")
-    )[:count]
-    if not images:
-        pytest.skip("no images: neither ../shared/data/us-scenes nor datasets/samples")
-    return images
-
-
-def comparable(result: ImageResult) -> str:
-    """A result's JSON line without its timing, the one field that may differ between runs."""
-    record = result.to_dict()
-    record.pop("processing_time_ms")
-    return json.dumps(record, sort_keys=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,35 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import comparable, few_images
 
-from lpr.batch import ImageResult, recognize_paths
+from lpr.batch import recognize_paths
 from lpr.cli import main
 from lpr.errors import LprError
 from lpr.model import load_model
 from lpr.recognizer import Recognizer
 
-REPO = Path(__file__).resolve().parent.parent
-SCENES = REPO.parent / "shared" / "data" / "us-scenes"
-SAMPLES = REPO / "datasets" / "samples"
 # Seconds the scheduler and workers get to start; CI machines can be slow and busy.
 START_TIMEOUT_S = 90
-
-
-def few_images(count: int = 4) -> list[Path]:
-    """A few real scenes from ../shared/data when present, else the project's own samples."""
-    images = sorted(SCENES.glob("*.jpg"))[:count] or sorted(
-        p for p in SAMPLES.rglob("*") if p.suffix.lower() in (".png", ".jpg")
-    )[:count]
-    if not images:
-        pytest.skip("no images: neither ../shared/data/us-scenes nor datasets/samples")
-    return images
-
-
-def comparable(result: ImageResult) -> str:
-    """A result's JSON line without its timing, the one field that may differ between runs."""
-    record = result.to_dict()
-    record.pop("processing_time_ms")
-    return json.dumps(record, sort_keys=True)
 
 
 def stop(processes: list[subprocess.Popen]) -> None:

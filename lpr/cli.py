@@ -40,6 +40,12 @@ def model_for(model: str | None, state: str | None) -> str:
     return DEFAULT_MODEL
 
 
+def warn_without_formats(recognizer: Recognizer) -> None:
+    """Tell the user when --state was given but the model learned no plate layouts for that state."""
+    if recognizer.state and recognizer.formats is None:
+        print(f"lpr: warning: the model has no plate layouts for state {recognizer.state!r}; readings are not re-ranked", file=sys.stderr)
+
+
 def output_path(directory: Path, image: Path, suffix: str, inputs: set[Path]) -> Path:
     """Where an output derived from an image goes; refuses a path that is one of the inputs."""
     target = directory / f"{image.stem}{suffix}"
@@ -86,7 +92,8 @@ def recognition_results(args: argparse.Namespace, recognizer: Recognizer, paths:
 
 
 def command_recognize(args: argparse.Namespace) -> int:
-    recognizer = Recognizer(load_model(model_for(args.model, args.state)))
+    recognizer = Recognizer(load_model(model_for(args.model, args.state)), state=args.state)
+    warn_without_formats(recognizer)
     paths = list_images(args.paths)
     if not paths:
         raise LprError("no images found in the paths given")
@@ -122,17 +129,32 @@ def command_train(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise LprError(f"{out}: already exists (use --force to overwrite)")
     datasets = [load_dataset(folder) for folder in args.data]
+    negatives = [plate_free_folder(folder) for folder in args.negatives]
     for dataset in datasets:
         report_skipped(dataset)
-    model, report = train_model(datasets, region=args.state, progress=None)
+    model, report = train_model(datasets, region=args.state, progress=None, negatives=negatives)
     saved = save_model(model, out, force=args.force)
     if report.skipped_images:
         print(f"lpr: warning: skipped {report.skipped_images} unreadable image(s)", file=sys.stderr)
     print(f"plates: {report.usable_plates} of {report.plates} usable (segmented into as many characters as labeled)")
     print(f"characters: {report.characters} in {len(report.class_counts)} classes")
     print(f"held-out character accuracy: {report.heldout_accuracy:.3f} on {report.heldout_characters} characters of unseen plates")
+    if model.verifier is not None:
+        print(f"plate verifier: trained on the scenes{' and ' + str(len(negatives)) + ' negatives folder(s)' if negatives else ''}")
     print(f"model written to {saved}")
     return EXIT_OK
+
+
+def plate_free_folder(folder: str):
+    """A --negatives folder in, its "negatives" Dataset out (every image counts as plate-free); LprError when empty."""
+    from lpr.datasets import load_negatives
+
+    if not Path(folder).is_dir():
+        raise LprError(f"{folder}: not a folder")
+    dataset = load_negatives(folder)
+    if not dataset.images:
+        raise LprError(f"{folder}: no images found")
+    return dataset
 
 
 def report_skipped(dataset) -> None:
@@ -162,7 +184,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data)
     report_skipped(dataset)
     model_name = model_for(args.model, args.state)
-    recognizer = Recognizer(load_model(model_name))
+    recognizer = Recognizer(load_model(model_name), state=args.state)
+    warn_without_formats(recognizer)
     evaluation = evaluate(recognizer, dataset, progress=None, keep_failures=args.gallery if args.report else 0)
     summary = evaluation.summary
     print(f"dataset: {dataset.root} ({summary.kind})")
@@ -198,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     recognize = commands.add_parser("recognize", help="read the plates in images", description="Read the plates in images and print them, one line (or one JSON object) per image.")
     recognize.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
     recognize.add_argument("--model", help=f"model name (e.g. {DEFAULT_MODEL}) or .npz path (default: the state's model, else {DEFAULT_MODEL})")
-    recognize.add_argument("--state", help="two-letter US state code of the plates (chooses the state's model when one is shipped)")
+    recognize.add_argument("--state", help="two-letter US state code of the plates: chooses the state's model when one is shipped, and readings in the state's plate layouts rank first")
     recognize.add_argument("--cropped", action="store_true", help="each image is already a plate: skip localization")
     recognize.add_argument("--json", action="store_true", help="print one JSON object per image (JSON Lines)")
     recognize.add_argument("--annotate", metavar="DIR", help="write copies of the images with plates drawn into DIR")
@@ -213,12 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--state", required=True, help="'us' for the general model, or a two-letter state code")
     train.add_argument("--out", help="model file to write (default: STATE.npz in the current folder)")
     train.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    train.add_argument("--negatives", action="append", default=[], metavar="DIR", help="folder of plate-free images: non-plates the scene verifier learns to reject (repeatable)")
     train.set_defaults(handler=command_train)
 
     evaluation = commands.add_parser("evaluate", help="measure a model against labeled images", description="Recognize a labeled folder and report exact-match rate, character accuracy, detection and false plates.")
     evaluation.add_argument("data", metavar="DATA", help="labeled folder: labels.csv crops, OpenALPR scenes, or plate-free images")
     evaluation.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
-    evaluation.add_argument("--state", help="two-letter US state code of the plates")
+    evaluation.add_argument("--state", help="two-letter US state code of the plates: readings in the state's plate layouts rank first")
     evaluation.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     evaluation.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html, summary.json, outcomes.jsonl) into DIR")
     evaluation.add_argument("--gallery", type=int, default=DEFAULT_GALLERY, metavar="N", help=f"show the N worst failures in the report (default {DEFAULT_GALLERY})")

@@ -116,11 +116,20 @@ def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateC
     return candidates
 
 
+def frame_scale(shape: tuple[int, ...], max_side: int) -> float:
+    """An image shape (H, W, ...) and the longest side searched (0 = no limit) in, the factor (<= 1) the frame is shrunk by out."""
+    longest = max(shape[:2])
+    return 1.0 if max_side <= 0 or longest <= max_side else max_side / longest
+
+
 def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
     """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
     gray = to_gray(image)
+    frame = frame_scale(gray.shape, config.max_side)
+    if frame < 1.0:
+        gray = cv2.resize(gray, None, fx=frame, fy=frame, interpolation=cv2.INTER_AREA)
     found: list[PlateCandidate] = []
     for scale in config.scales:
         # Checked before resizing: a side that rounds to 0 pixels makes cv2.resize fail.
@@ -131,6 +140,6 @@ def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[Plat
             continue
         steps = morphology_steps(work, config)
         for candidate in mask_candidates(steps.plate_mask, config):
-            found.append(PlateCandidate(candidate.box.scaled(1.0 / scale), candidate.score))
+            found.append(PlateCandidate(candidate.box.scaled(1.0 / (scale * frame)), candidate.score))
     kept = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
     return [found[i] for i in kept[: config.max_candidates]]

@@ -18,10 +18,11 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .classification import CharacterClassifier
-from .config import FeatureConfig
+from .config import FeatureConfig, VerifierConfig
 from .errors import ModelError
 from .files import write_atomically
 from .features import feature_length, validate_feature_config
+from .verification import PlateVerifier, descriptor_length
 
 MODEL_FORMAT = "lpr-character-model"
 MODEL_VERSION = 1
@@ -29,6 +30,10 @@ DEFAULT_MODEL = "us"
 _ARRAYS = ("coef", "intercept", "classes", "metadata")
 # The numpy dtype kind each array of a model file must have: floats, unicode text.
 _KINDS = {"coef": "f", "intercept": "f", "classes": "U", "metadata": "U"}
+# The optional plate verifier's arrays, present when the metadata has a "verifier" entry.
+_VERIFIER_KINDS = {"verifier_coef": "f", "verifier_intercept": "f"}
+# Largest HOG window side a model's verifier may ask for (the default is 96 x 32).
+MAX_VERIFIER_SIDE = 512
 # Values allowed in one array of a model file, checked on its header before reading it, so
 # a crafted file cannot make lpr allocate gigabytes (the shipped model holds ~10 000).
 MAX_ARRAY_VALUES = 20_000_000
@@ -50,11 +55,15 @@ class Model:
     # Facts about training, e.g. plates and characters used and held-out accuracy.
     info: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    # The plate/not-plate check for scene candidates, trained with the classifier when
+    # scenes are given; None for crop-only models (scene readings are then gated by confidence).
+    verifier: PlateVerifier | None = None
 
 
-def _checksum(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray) -> str:
+def _checksum(*arrays: np.ndarray) -> str:
+    """Arrays in, the SHA-256 hex digest of their bytes out (detects damaged or altered files)."""
     digest = hashlib.sha256()
-    for array in (coef, intercept, classes):
+    for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
 
@@ -81,7 +90,25 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
         "checksum": _checksum(coef, intercept, classes),
         "info": model.info,
     }
-    return {"coef": coef, "intercept": intercept, "classes": classes, "metadata": np.array(json.dumps(metadata))}
+    arrays = {"coef": coef, "intercept": intercept, "classes": classes}
+    if model.verifier is not None:
+        verifier_coef = np.asarray(model.verifier.coef, dtype=np.float32)
+        verifier_intercept = np.asarray([model.verifier.intercept], dtype=np.float64)
+        metadata["verifier"] = {**verifier_settings(model.verifier.config), "checksum": _checksum(verifier_coef, verifier_intercept)}
+        arrays.update(verifier_coef=verifier_coef, verifier_intercept=verifier_intercept)
+    return {**arrays, "metadata": np.array(json.dumps(metadata))}
+
+
+def verifier_settings(config: VerifierConfig) -> dict[str, Any]:
+    """A VerifierConfig in, the JSON-able settings a saved verifier needs (descriptor shape and gate) out."""
+    return {
+        "window": list(config.window),
+        "hog_cell": config.hog_cell,
+        "hog_bins": config.hog_bins,
+        "band_margin": list(config.band_margin),
+        "confidence_weight": config.confidence_weight,
+        "min_score": config.min_score,
+    }
 
 
 def save_model(model: Model, path: str | os.PathLike, force: bool = False) -> Path:
@@ -230,6 +257,38 @@ def _feature_config(metadata: dict[str, Any], path: str) -> FeatureConfig:
     return config
 
 
+def _verifier_config(entry: Any, path: str) -> VerifierConfig:
+    """The "verifier" entry of model metadata in, a validated VerifierConfig out; ModelError when malformed."""
+    try:
+        window = tuple(int(v) for v in entry["window"])
+        margin = tuple(float(v) for v in entry["band_margin"])
+        cell, bins = int(entry["hog_cell"]), int(entry["hog_bins"])
+        weight, min_score = float(entry["confidence_weight"]), float(entry["min_score"])
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ModelError(f"{path}: malformed verifier metadata ({type(error).__name__}: {error})") from None
+    if len(window) != 2 or not all(0 < v <= MAX_VERIFIER_SIDE for v in window) or not 0 < cell <= min(window) // 2 or not 0 < bins <= 64:
+        raise ModelError(f"{path}: verifier window {window} / HOG cell {cell} / bins {bins} out of range")
+    if len(margin) != 2 or not all(0 <= v <= 10 for v in margin) or not (math.isfinite(weight) and math.isfinite(min_score)):
+        raise ModelError(f"{path}: verifier band margin {margin} or gate ({weight}, {min_score}) out of range")
+    return VerifierConfig(window=window, hog_cell=cell, hog_bins=bins, band_margin=margin, confidence_weight=weight, min_score=min_score)
+
+
+def read_verifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -> PlateVerifier:
+    """A model file and its metadata's "verifier" entry in, the checked PlateVerifier out; ModelError otherwise."""
+    if not isinstance(entry, dict):
+        raise ModelError(f"{path}: malformed verifier metadata (not an object)")
+    arrays = read_npz_arrays(source, path, _VERIFIER_KINDS)
+    coef, intercept = arrays["verifier_coef"], arrays["verifier_intercept"]
+    if entry.get("checksum") != _checksum(coef, intercept):
+        raise ModelError(f"{path}: verifier checksum mismatch (file damaged or altered)")
+    config = _verifier_config(entry, path)
+    if coef.shape != (descriptor_length(config),) or intercept.shape != (1,):
+        raise ModelError(f"{path}: verifier weights {coef.shape} do not fit its HOG settings ({descriptor_length(config)} values)")
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ModelError(f"{path}: verifier weights are not all finite numbers")
+    return PlateVerifier(coef.astype(np.float32), float(intercept[0]), config)
+
+
 def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
     """A .npz model file (path or binary stream) in, the Model out; errors are one-line ModelErrors naming path."""
     arrays = read_npz_arrays(source, path, _KINDS)
@@ -250,4 +309,6 @@ def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
     svm = classifier.pipeline.named_steps["svm"]
     svm.coef_, svm.intercept_, svm.classes_ = coef, intercept, classes
     svm.n_features_in_ = coef.shape[1]
-    return Model(classifier, region, info, str(path))
+    # Models written before the verifier joined the file have no "verifier" entry: no verifier.
+    verifier = read_verifier(source, path, metadata["verifier"]) if "verifier" in metadata else None
+    return Model(classifier, region, info, str(path), verifier)

@@ -63,3 +63,14 @@ def read_with_formats(
             text, probability = fitted
             readings.append((text, probability * math.sqrt(count / total)))
     return sorted(readings, key=lambda r: -r[1])
+
+
+def layout_prior(formats: dict[str, int], text: str, smoothing: float) -> float:
+    """A state's {layout: count}, a plate text and a pseudo-count in, the smoothed share of the text's layout out.
+
+    An unseen layout keeps smoothing / (plates + smoothing): a state's few training plates
+    do not show every layout it issues (vanity plates, new series), so a clear reading in
+    an unseen layout must still beat a doubtful one in a common layout.
+    """
+    total = sum(formats.values())
+    return (formats.get(layout(text), 0) + smoothing) / (total + smoothing)

@@ -13,6 +13,7 @@ from .config import Config
 from .geometry import Box, non_max_suppression, union_box
 from .localization import plate_candidates, to_gray
 from .model import Model, load_model
+from .plate_formats import layout_prior, read_with_formats
 from .verification import PlateVerifier
 from .segmentation import CharacterCrop, Segmentation, candidate_variants, pooled_row
 
@@ -72,6 +73,48 @@ def text_candidates(predictions: list[CharacterPrediction], top_n: int) -> list[
     return found
 
 
+def state_candidates(
+    predictions: list[CharacterPrediction], formats: dict[str, int] | None, top_n: int, smoothing: float = 1.0
+) -> list[TextCandidate]:
+    """Per-character guesses, the state's {layout: count} (or None) and a pseudo-count in, the top_n plate texts out.
+
+    The plain candidates and the likeliest text of each of the state's layouts are ranked
+    by their probability times their layout's smoothed share in the state (layout_prior):
+    O/0 and I/1 look alike, the state's formats say which one fits. Confidences stay the
+    characters' probability. Without formats this is text_candidates.
+    """
+    plain = text_candidates(predictions, top_n)
+    if not formats:
+        return plain
+    fitting = [
+        TextCandidate(text, math.prod(_guess_confidence(p, c) for p, c in zip(predictions, text)))
+        for text, _ in read_with_formats(predictions, formats)
+    ]
+    unique = {c.plate: c for c in plain + fitting}
+    ranked = sorted(unique.values(), key=lambda c: -c.confidence * layout_prior(formats, c.plate, smoothing))
+    return ranked[:top_n]
+
+
+def _guess_confidence(prediction: CharacterPrediction, char: str) -> float:
+    """A character's guesses and one character in, that guess's probability (0 when not among them) out."""
+    return next((g.confidence for g in prediction.guesses if g.char == char), 0.0)
+
+
+def trim_row_ends(row: tuple[int, ...], scores: list[float], min_score: float, keep: int) -> tuple[int, ...]:
+    """Row indices left to right, candidate scores, a minimum score and a minimum length in, the row without weak end members out.
+
+    Logos, stickers and frame pieces that line up with the text sit at the ends of the
+    row and read as doubtful characters; a member in the middle is kept whatever its score.
+    """
+    row = list(row)
+    while len(row) > keep:
+        weakest = min((0, len(row) - 1), key=lambda end: scores[row[end]])
+        if scores[row[weakest]] >= min_score:
+            break
+        row.pop(weakest)
+    return tuple(row)
+
+
 def candidate_score(prediction: CharacterPrediction) -> float:
     """A segmentation candidate's prediction in, the probability that it is a character and read right out."""
     return prediction.confidence * (1.0 - prediction.not_character)
@@ -80,11 +123,24 @@ def candidate_score(prediction: CharacterPrediction) -> float:
 class Recognizer:
     """Localization, segmentation and character classification tied together around one model."""
 
-    def __init__(self, model: Model | None = None, config: Config | None = None, verifier: PlateVerifier | None = None):
+    def __init__(
+        self, model: Model | None = None, config: Config | None = None, verifier: PlateVerifier | None = None, state: str | None = None
+    ):
         self.model = model if model is not None else load_model()
         self.config = config or Config()
-        # Without a verifier, scene plates are gated by character confidence alone.
-        self.verifier = verifier
+        # The plates' state, when known: readings in the layouts the model saw for it rank first.
+        self.state = state.lower() if state else None
+        # The model's own verifier unless one is passed to override it; without any, scene
+        # plates are gated by character confidence alone.
+        self.verifier = verifier if verifier is not None else self.model.verifier
+
+    @property
+    def formats(self) -> dict[str, int] | None:
+        """The {layout: count} the model learned for this recognizer's state, or None (no state, or none learned)."""
+        if self.state is None:
+            return None
+        formats = self.model.info.get("formats", {})
+        return formats.get(self.state) if isinstance(formats, dict) else None
 
     def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0)) -> PlateReading | None:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
@@ -108,6 +164,7 @@ class Recognizer:
         for polarity, pool in pools.items():
             scores = [candidate_score(p) for _, p in pool]
             row = pooled_row([c.box for c, _ in pool], scores, self.config.segmentation)
+            row = trim_row_ends(row, scores, settings.min_end_score, settings.min_characters)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]
@@ -119,10 +176,10 @@ class Recognizer:
         if best is None:
             return None
         _, segmentation, chosen = best
-        candidates = text_candidates(chosen, settings.top_n)
+        candidates = state_candidates(chosen, self.formats, settings.top_n, settings.format_smoothing)
         characters = tuple(
-            CharacterReading(p.char, p.confidence, c.box.shifted(*origin))
-            for p, c in zip(chosen, segmentation.characters)
+            CharacterReading(char, _guess_confidence(p, char), c.box.shifted(*origin))
+            for char, p, c in zip(candidates[0].plate, chosen, segmentation.characters)
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)

@@ -13,11 +13,13 @@ from lpr.datasets import Dataset, LabeledImage
 
 from .classification import CharacterClassifier
 from .config import Config, FeatureConfig
-from .errors import ImageReadError, LprError
+from .errors import ImageReadError, LprError, ModelError
 from .imageio import read_image
 from .model import DEFAULT_MODEL, Model
 from .classification import NOT_CHARACTER
+from .plate_formats import learn_formats
 from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row
+from .verification import PlateVerifier, train_plate_verifier
 
 # Margin around a labeled scene box when cutting the plate out, as a fraction of its size.
 SCENE_CROP_MARGIN = 0.1
@@ -124,6 +126,13 @@ def collect_characters(
     return samples, plates, usable, unreadable
 
 
+def state_formats(datasets: Sequence[Dataset]) -> dict[str, dict[str, int]]:
+    """Labeled datasets in, {state: {layout: count}} of every labeled plate with a state out (see lpr.plate_formats)."""
+    return learn_formats(
+        (labeled.state, plate.text) for d in datasets if d.kind != "negatives" for labeled in d.images for plate in labeled.plates
+    )
+
+
 def split_by_source(samples: Sequence[CharacterSample], heldout_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples in, (train indices, held-out indices) out, with all characters of one image on the same side."""
     sources = sorted({s.source for s in samples})
@@ -151,8 +160,12 @@ def train_model(
     heldout_fraction: float = 0.2,
     seed: int = 0,
     progress: bool | None = None,
+    negatives: Sequence[Dataset] = (),
 ) -> tuple[Model, TrainingReport]:
-    """Labeled datasets in, (Model trained on all usable characters, TrainingReport) out.
+    """Labeled datasets (and plate-free negatives) in, (Model trained on all usable characters, TrainingReport) out.
+
+    When scenes are among the datasets the model also gets a plate verifier, trained on
+    their plates and crops against non-plate candidates of the scenes and of negatives.
 
     The report's accuracy comes from a model fitted without a held-out fifth of the
     plates (whole images), scored on that fifth; the returned model uses every plate.
@@ -191,5 +204,22 @@ def train_model(
         "characters": len(samples),
         "heldout_accuracy": None if np.isnan(accuracy) else round(accuracy, 4),
         "sources": sorted({str(d.root) for d in datasets}),
+        # Layouts each state issues, learned from every labeled plate (even those that did
+        # not segment): a Recognizer told the state ranks readings in these layouts first.
+        "formats": state_formats(datasets),
     }
-    return Model(classifier, region, info), report
+    verifier = scene_verifier(datasets, negatives, config)
+    if verifier is not None:
+        info["verifier_sources"] = sorted({str(d.root) for d in [*datasets, *negatives] if d.kind in ("scenes", "negatives")})
+    return Model(classifier, region, info, verifier=verifier), report
+
+
+def scene_verifier(datasets: Sequence[Dataset], negatives: Sequence[Dataset], config: Config | None) -> PlateVerifier | None:
+    """Training datasets and plate-free ones in, a plate verifier out; None without scenes or without non-plates."""
+    if not any(d.kind == "scenes" for d in datasets):
+        # Crops alone show no plate-like clutter to reject: a verifier from them would be guesswork.
+        return None
+    try:
+        return train_plate_verifier(datasets, config, negatives)
+    except ModelError:
+        return None

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,12 +17,7 @@ from .errors import ImageReadError, ModelError
 from .geometry import Box, union_box
 from .imageio import read_image
 from .localization import plate_candidates, to_gray
-from .model import write_atomically
 from .segmentation import segmentation_variants
-
-VERIFIER_FORMAT = "lpr-plate-verifier"
-VERIFIER_VERSION = 1
-
 
 @dataclass(frozen=True)
 class PlateVerifier:
@@ -82,18 +74,32 @@ def _bands(image: np.ndarray, region: Box, config: Config, count: int | None) ->
     return bands
 
 
-def training_bands(datasets: Sequence[Dataset], config: Config) -> tuple[list[np.ndarray], list[int]]:
-    """Labeled datasets in, (HOG descriptors, 1 = plate / 0 = not) of character bands out.
+def _candidate_bands(image: np.ndarray, gray: np.ndarray, config: Config, truths: Sequence[Box]) -> list[np.ndarray]:
+    """A scene, its gray copy and its labeled boxes in, HOG descriptors of the bands of every candidate that misses them out."""
+    settings = config.localization.verifier
+    height, width = gray.shape[:2]
+    features = []
+    for candidate in plate_candidates(image, config.localization):
+        region = candidate.box.expanded(settings.crop_margin, settings.crop_margin, width, height)
+        if any(region.iou(t) > 0 for t in truths):
+            continue
+        features.extend(band_descriptor(gray, band, settings) for band in _bands(image, region, config, None))
+    return features
+
+
+def training_bands(
+    datasets: Sequence[Dataset], config: Config, negatives: Sequence[Dataset] = ()
+) -> tuple[list[np.ndarray], list[int]]:
+    """Labeled datasets and plate-free datasets in, (HOG descriptors, 1 = plate / 0 = not) of character bands out.
 
     Plates are the labeled boxes (scenes) and whole crops; non-plates are the localization
-    candidates of the scenes that miss the labeled plate, i.e. what the verifier must reject.
+    candidates that miss the labeled plate in scenes, and every candidate of a plate-free
+    image (datasets of kind "negatives", in either argument): what the verifier must reject.
     """
     features: list[np.ndarray] = []
     labels: list[int] = []
     settings = config.localization.verifier
-    for dataset in datasets:
-        if dataset.kind == "negatives":
-            continue
+    for dataset in [*datasets, *negatives]:
         for labeled in dataset.images:
             try:
                 image = read_image(labeled.path)
@@ -101,6 +107,11 @@ def training_bands(datasets: Sequence[Dataset], config: Config) -> tuple[list[np
                 continue
             gray = to_gray(image)
             height, width = gray.shape[:2]
+            if dataset.kind == "negatives":
+                found = _candidate_bands(image, gray, config, ())
+                features.extend(found)
+                labels.extend([0] * len(found))
+                continue
             if dataset.kind == "crops":
                 for band in _bands(image, Box(0, 0, width, height), config, len(labeled.plates[0].text))[:1]:
                     features.append(band_descriptor(gray, band, settings))
@@ -112,65 +123,20 @@ def training_bands(datasets: Sequence[Dataset], config: Config) -> tuple[list[np
                 for band in _bands(image, region, config, len(plate.text))[:1]:
                     features.append(band_descriptor(gray, band, settings))
                     labels.append(1)
-            for candidate in plate_candidates(image, config.localization):
-                region = candidate.box.expanded(settings.crop_margin, settings.crop_margin, width, height)
-                if any(region.iou(t) > 0 for t in truths):
-                    continue
-                for band in _bands(image, region, config, None):
-                    features.append(band_descriptor(gray, band, settings))
-                    labels.append(0)
+            found = _candidate_bands(image, gray, config, truths)
+            features.extend(found)
+            labels.extend([0] * len(found))
     return features, labels
 
 
-def train_plate_verifier(datasets: Sequence[Dataset], config: Config | None = None) -> PlateVerifier:
-    """Labeled datasets in, a PlateVerifier fitted on their character bands out."""
+def train_plate_verifier(
+    datasets: Sequence[Dataset], config: Config | None = None, negatives: Sequence[Dataset] = ()
+) -> PlateVerifier:
+    """Labeled datasets (and optional plate-free ones) in, a PlateVerifier fitted on their character bands out."""
     config = config or Config()
-    features, labels = training_bands(datasets, config)
+    features, labels = training_bands(datasets, config, negatives)
     if len(set(labels)) < 2:
         raise ModelError("a plate verifier needs both plate and non-plate bands")
     svm = LinearSVC(C=config.localization.verifier.regularization, class_weight="balanced", max_iter=5000)
     svm.fit(np.asarray(features), np.asarray(labels))
     return PlateVerifier(svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]), config.localization.verifier)
-
-
-def save_verifier(verifier: PlateVerifier, path: str | os.PathLike, force: bool = False) -> Path:
-    """Write a verifier to a .npz file (arrays + JSON, no pickle) atomically."""
-    path = Path(path)
-    settings = verifier.config
-    metadata = {
-        "format": VERIFIER_FORMAT,
-        "version": VERIFIER_VERSION,
-        "window": list(settings.window),
-        "hog_cell": settings.hog_cell,
-        "hog_bins": settings.hog_bins,
-        "band_margin": list(settings.band_margin),
-    }
-    arrays = {"coef": verifier.coef, "intercept": np.array(verifier.intercept), "metadata": np.array(json.dumps(metadata))}
-    write_atomically(path, lambda stream: np.savez(stream, **arrays), force=force, suffix=".npz")
-    return path
-
-
-def load_verifier(path: str | os.PathLike, config: VerifierConfig | None = None) -> PlateVerifier:
-    """A verifier .npz path in, the PlateVerifier out; never executes code from the file."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            coef, intercept = data["coef"], float(data["intercept"])
-            metadata = json.loads(str(data["metadata"]))
-    except (KeyError, ValueError, OSError, json.JSONDecodeError) as error:
-        raise ModelError(f"{path}: not a valid plate verifier ({type(error).__name__})") from None
-    if metadata.get("format") != VERIFIER_FORMAT or metadata.get("version") != VERIFIER_VERSION:
-        raise ModelError(f"{path}: not a plate verifier of version {VERIFIER_VERSION}")
-    settings = config or VerifierConfig()
-    settings = VerifierConfig(
-        window=tuple(metadata["window"]),
-        hog_cell=int(metadata["hog_cell"]),
-        hog_bins=int(metadata["hog_bins"]),
-        band_margin=tuple(metadata["band_margin"]),
-        crop_margin=settings.crop_margin,
-        regularization=settings.regularization,
-        confidence_weight=settings.confidence_weight,
-        min_score=settings.min_score,
-    )
-    if coef.shape != (descriptor_length(settings),):
-        raise ModelError(f"{path}: verifier weights do not fit its HOG settings")
-    return PlateVerifier(coef.astype(np.float32), intercept, settings)

@@ -9,14 +9,37 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from lpr.config import FeatureConfig
-from lpr.features import BBPSDescriptor, bbps_features, feature_length, normalize_character, validate_feature_config
+from lpr.features import (
+    BBPSDescriptor,
+    bbps_features,
+    feature_length,
+    normalize_character,
+    validate_feature_config,
+)
 
 CONFIG = FeatureConfig()
+# The same block sizes without HOG: every feature is an ink fraction, so known inputs give known values.
+BBPS_ONLY = FeatureConfig(CONFIG.char_size, CONFIG.block_sizes, CONFIG.hog_cell, 0)
+BBPS_LENGTH = 128 + 32 + 8 + 4
 
 
 def test_feature_length_of_default_config():
-    # 32x16 character: 16*8 blocks of 2x2, 8*4 of 4x4, 4*2 of 8x8, 2*2 of 16x8.
-    assert feature_length(CONFIG) == 128 + 32 + 8 + 4
+    # 32x16 character: 16*8 blocks of 2x2, 8*4 of 4x4, 4*2 of 8x8, 2*2 of 16x8...
+    assert feature_length(BBPS_ONLY) == BBPS_LENGTH
+    # ...then HOG: 8 px cells make 4x2 cells, so 3x1 blocks of 2x2 cells with 9 bins each.
+    assert feature_length(CONFIG) == BBPS_LENGTH + 3 * 1 * 4 * 9
+
+
+def test_hog_part_is_block_normalized_and_follows_the_bbps_part():
+    mask = np.zeros((32, 16), np.uint8)
+    mask[:, 6:10] = 255  # a vertical bar: horizontal gradients only
+    vector = bbps_features(mask, CONFIG)
+    assert np.array_equal(vector[:BBPS_LENGTH], bbps_features(mask, BBPS_ONLY))
+    blocks = vector[BBPS_LENGTH:].reshape(-1, 4 * CONFIG.hog_bins)
+    assert np.all(np.linalg.norm(blocks, axis=1) <= 1.0 + 1e-5)
+    # Unsigned orientation bin 0 holds horizontal gradients (the bar's two edges).
+    per_bin = blocks.reshape(-1, 4, CONFIG.hog_bins).sum(axis=(0, 1))
+    assert int(np.argmax(per_bin)) == 0
 
 
 @pytest.mark.parametrize("shape", [(40, 20), (7, 3), (100, 90), (1, 1)])
@@ -29,7 +52,10 @@ def test_shape_dtype_and_range(shape):
 
 
 def test_full_ink_mask_with_target_aspect_is_all_ones():
-    assert np.allclose(bbps_features(np.full((64, 32), 255, np.uint8), CONFIG), 1.0)
+    vector = bbps_features(np.full((64, 32), 255, np.uint8), CONFIG)
+    assert np.allclose(vector[:BBPS_LENGTH], 1.0)
+    # A uniform character has no edges: its gradient histograms are empty.
+    assert np.allclose(vector[BBPS_LENGTH:], 0.0)
 
 
 def test_empty_mask_is_all_zeros():
@@ -54,15 +80,16 @@ def test_known_block_values():
     # Left half inked: each block is 1 on the left and 0 on the right, and 16x8 blocks split exactly.
     mask = np.zeros((32, 16), np.uint8)
     mask[:, :8] = 255
-    vector = bbps_features(mask, FeatureConfig((32, 16), ((16, 8),)))
+    vector = bbps_features(mask, FeatureConfig((32, 16), ((16, 8),), hog_bins=0))
     assert vector.tolist() == [1.0, 0.0, 1.0, 0.0]
-    quarter = bbps_features(mask, FeatureConfig((32, 16), ((32, 16),)))
+    quarter = bbps_features(mask, FeatureConfig((32, 16), ((32, 16),), hog_bins=0))
     assert quarter.tolist() == [0.5]
 
 
 def test_any_nonzero_pixel_is_ink():
     ones = np.ones((32, 16), np.uint8)  # masks may be 0/1 instead of 0/255
-    assert np.allclose(bbps_features(ones, CONFIG), 1.0)
+    assert np.allclose(bbps_features(ones, BBPS_ONLY), 1.0)
+    assert np.array_equal(bbps_features(ones, CONFIG), bbps_features(np.full((32, 16), 255, np.uint8), CONFIG))
 
 
 @pytest.mark.parametrize("bad", [np.zeros((0, 5), np.uint8), np.zeros((4, 4, 3), np.uint8), np.zeros(7, np.uint8)])
@@ -115,5 +142,5 @@ def test_descriptor_in_a_sklearn_pipeline():
     assert list(pipeline.predict(masks)) == labels
     copy = clone(pipeline)
     assert copy.get_params()["bbps__char_size"] == CONFIG.char_size
-    copy.set_params(bbps__block_sizes=((32, 16),))
+    copy.set_params(bbps__block_sizes=((32, 16),), bbps__hog_bins=0)
     assert copy.named_steps["bbps"].transform(masks[:1]).shape == (1, 1)

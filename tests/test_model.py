@@ -175,3 +175,73 @@ def test_trained_model_round_trip(trained_model: Model, tmp_path: Path, probe):
     loaded = load_model(save_model(trained_model, tmp_path / "real.npz"))
     assert np.array_equal(loaded.classifier.probabilities(probe), trained_model.classifier.probabilities(probe))
     assert [p.guesses for p in loaded.classifier.predict(probe)] == [p.guesses for p in trained_model.classifier.predict(probe)]
+
+
+@pytest.fixture(scope="module")
+def with_verifier(model: Model) -> Model:
+    """The synthetic model plus a plate verifier with arbitrary (but valid) weights and a non-default gate."""
+    import dataclasses
+
+    from lpr.config import VerifierConfig
+    from lpr.verification import PlateVerifier, descriptor_length
+
+    settings = VerifierConfig(min_score=0.5, confidence_weight=1.5)
+    coef = np.random.default_rng(2).normal(size=descriptor_length(settings)).astype(np.float32)
+    return dataclasses.replace(model, verifier=PlateVerifier(coef, -0.25, settings))
+
+
+def test_verifier_round_trips_in_the_model_file(with_verifier: Model, tmp_path: Path):
+    for loaded in (load_model(save_model(with_verifier, tmp_path / "v.npz")), model_from_bytes(model_to_bytes(with_verifier))):
+        assert loaded.verifier is not None
+        assert np.array_equal(loaded.verifier.coef, with_verifier.verifier.coef)
+        assert loaded.verifier.intercept == with_verifier.verifier.intercept
+        assert (loaded.verifier.config.min_score, loaded.verifier.config.confidence_weight) == (0.5, 1.5)
+        assert loaded.verifier.config.window == with_verifier.verifier.config.window
+
+
+def test_model_without_verifier_loads_with_none(model: Model):
+    assert "verifier" not in json.loads(str(model_arrays(model)["metadata"]))
+    assert model_from_bytes(model_to_bytes(model)).verifier is None
+
+
+def test_recognizer_takes_the_models_verifier(with_verifier: Model):
+    from lpr.recognizer import Recognizer
+
+    assert Recognizer(with_verifier).verifier is with_verifier.verifier
+    assert Recognizer(with_verifier, verifier=None).verifier is with_verifier.verifier
+
+
+def test_altered_verifier_weights_are_refused(with_verifier: Model, tmp_path: Path):
+    arrays = model_arrays(with_verifier)
+    arrays["verifier_coef"] = arrays["verifier_coef"] * 2
+    with pytest.raises(ModelError, match="verifier checksum"):
+        load_model(write_arrays(tmp_path / "altered.npz", arrays))
+
+
+def test_missing_verifier_arrays_are_refused(with_verifier: Model, tmp_path: Path):
+    arrays = model_arrays(with_verifier)
+    del arrays["verifier_intercept"]
+    with pytest.raises(ModelError, match="missing verifier_intercept"):
+        load_model(write_arrays(tmp_path / "missing.npz", arrays))
+
+
+@pytest.mark.parametrize("change", [{"window": [96]}, {"hog_cell": 0}, {"min_score": "high"}, {"window": [10**6, 32]}])
+def test_malformed_verifier_settings_are_refused(with_verifier: Model, tmp_path: Path, change: dict):
+    arrays = model_arrays(with_verifier)
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["verifier"].update(change)
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    with pytest.raises(ModelError, match="verifier"):
+        load_model(write_arrays(tmp_path / "bad.npz", arrays))
+
+
+def test_verifier_that_does_not_fit_its_settings_is_refused(with_verifier: Model, tmp_path: Path):
+    from lpr.model import _checksum
+
+    arrays = model_arrays(with_verifier)
+    arrays["verifier_coef"] = arrays["verifier_coef"][:-1]
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["verifier"]["checksum"] = _checksum(arrays["verifier_coef"], arrays["verifier_intercept"])
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    with pytest.raises(ModelError, match="do not fit"):
+        load_model(write_arrays(tmp_path / "short.npz", arrays))

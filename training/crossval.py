@@ -1,10 +1,10 @@
 """Held-out accuracy of the whole pipeline by k-fold cross-validation over labeled folders.
 
 Every image is assigned to a fold by a hash of its file name (stable across runs and
-machines). For each fold a model is trained on the crops and scenes of the other folds
-and evaluated on this fold's images, so no figure comes from an image the model saw.
-Negatives are never used for training, so they are evaluated with the model trained on
-all folds. Usage (from the repository root):
+machines). For each fold a model (character classifier and plate verifier) is trained on
+the crops, scenes and negatives of the other folds and evaluated on this fold's images,
+so no figure comes from an image the model saw; each set's figures are over the union of
+its held-out folds. Usage (from the repository root):
 
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
 """
@@ -23,7 +23,6 @@ from joblib import Parallel, delayed
 import lpr
 from lpr.datasets import Dataset, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
-from lpr.verification import train_plate_verifier
 
 
 def fold_of(path: Path, folds: int) -> int:
@@ -36,17 +35,66 @@ def subset(dataset: Dataset, folds: int, keep: set[int]) -> Dataset:
     return replace(dataset, images=tuple(i for i in dataset.images if fold_of(i.path, folds) in keep))
 
 
-def run_fold(fold: int, folds: int, training: list[Dataset], evaluated: list[Dataset], config: lpr.Config) -> list[tuple[str, list[ImageOutcome]]]:
-    """Train without one fold, evaluate on it; returns (dataset kind, outcomes) per evaluated dataset."""
+def run_fold(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config) -> list[tuple[str, list[ImageOutcome]]]:
+    """Train without one fold, evaluate on it; returns (dataset kind, outcomes) per dataset."""
     others = set(range(folds)) - {fold}
-    kept = [subset(d, folds, others) for d in training]
-    model, _ = lpr.train_model(kept, config=config, progress=False)
-    recognizer = lpr.Recognizer(model, config, train_plate_verifier(kept, config))
+    kept = [subset(d, folds, others) for d in datasets]
+    labeled = [d for d in kept if d.kind != "negatives"]
+    negatives = [d for d in kept if d.kind == "negatives"]
+    model, _ = lpr.train_model(labeled, config=config, progress=False, negatives=negatives)
+    recognizer = lpr.Recognizer(model, config)
     results = []
-    for dataset in evaluated:
-        part = subset(dataset, folds, {fold}) if dataset.kind != "negatives" else dataset
+    for dataset in datasets:
+        part = subset(dataset, folds, {fold})
         results.append((dataset.kind, list(lpr.evaluate(recognizer, part, progress=False).outcomes)))
     return results
+
+
+def by_state(dataset: Dataset) -> dict[str | None, Dataset]:
+    """A dataset in, its images grouped by their labeled state out (None for images without one)."""
+    states = sorted({i.state for i in dataset.images}, key=lambda s: s or "")
+    return {s: replace(dataset, images=tuple(i for i in dataset.images if i.state == s)) for s in states}
+
+
+def run_fold_states(fold: int, folds: int, training: list[Dataset], crops: Dataset, config: lpr.Config) -> dict[str, list[ImageOutcome]]:
+    """Train without one fold, read its crops without and with each image's own state: {"without": ..., "with": ...} outcomes."""
+    others = set(range(folds)) - {fold}
+    # No held-out probe inside training: this fold is the held-out set (and the probe costs a second fit).
+    model, _ = lpr.train_model([subset(d, folds, others) for d in training], config=config, heldout_fraction=0.0, progress=False)
+    held = subset(crops, folds, {fold})
+    without = list(lpr.evaluate(lpr.Recognizer(model, config), held, progress=False).outcomes)
+    given = [
+        o
+        for state, part in by_state(held).items()
+        for o in lpr.evaluate(lpr.Recognizer(model, config, state=state), part, progress=False).outcomes
+    ]
+    return {"without": without, "with": given}
+
+
+# Plate-confidence bands for the calibration check: a confidence means something when
+# readings above 0.8 are mostly right and those below 0.5 mostly wrong.
+CONFIDENCE_BANDS = ((0.0, 0.5), (0.5, 0.8), (0.8, 1.01))
+
+
+def calibration(outcomes: list[ImageOutcome]) -> dict[str, dict[str, float]]:
+    """Outcomes in, {"lo-hi": {"images": n, "exact_rate": fraction}} per plate-confidence band out."""
+    bands = {}
+    for low, high in CONFIDENCE_BANDS:
+        inside = [o for o in outcomes if o.predicted and low <= o.confidence < high]
+        bands[f"{low:.1f}-{min(high, 1.0):.1f}"] = {"images": len(inside), "exact_rate": sum(o.exact for o in inside) / max(1, len(inside))}
+    return bands
+
+
+def cross_validate_states(data_root: Path, folds: int, jobs: int, config: lpr.Config) -> dict:
+    """Data root in, held-out crop figures read without and with each image's own state (its layouts ranked first) out."""
+    crops = load_dataset(data_root / "us-plates")
+    training = [crops, load_dataset(data_root / "us-scenes")]
+    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold_states)(fold, folds, training, crops, config) for fold in range(folds))
+    figures = {}
+    for mode in ("without", "with"):
+        outcomes = [o for fold in per_fold for o in fold[mode]]
+        figures[f"{mode}-state"] = asdict(summarize(outcomes, "crops")) | {"calibration": calibration(outcomes)}
+    return figures
 
 
 def cross_validate(data_root: Path, folds: int, jobs: int, config: lpr.Config) -> dict:
@@ -54,19 +102,13 @@ def cross_validate(data_root: Path, folds: int, jobs: int, config: lpr.Config) -
     crops = load_dataset(data_root / "us-plates")
     scenes = load_dataset(data_root / "us-scenes")
     negatives_folder = data_root / "negatives"
-    training = [crops, scenes]
-    per_fold = Parallel(n_jobs=jobs)(
-        delayed(run_fold)(fold, folds, training, training, config) for fold in range(folds)
-    )
+    datasets = [crops, scenes] + ([load_dataset(negatives_folder)] if negatives_folder.is_dir() else [])
+    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold)(fold, folds, datasets, config) for fold in range(folds))
     figures = {}
-    for name, kind in (("us-plates", "crops"), ("us-scenes", "scenes")):
+    for name, kind in (("us-plates", "crops"), ("us-scenes", "scenes"), ("negatives", "negatives")):
         outcomes = [o for fold in per_fold for k, items in fold if k == kind for o in items]
-        figures[name] = asdict(summarize(outcomes, kind))
-    if negatives_folder.is_dir():
-        model, _ = lpr.train_model(training, config=config, progress=False)
-        recognizer = lpr.Recognizer(model, config, train_plate_verifier(training, config))
-        evaluation = lpr.evaluate(recognizer, load_dataset(negatives_folder), progress=False)
-        figures["negatives"] = asdict(evaluation.summary)
+        if outcomes:
+            figures[name] = asdict(summarize(outcomes, kind))
     return figures
 
 
@@ -76,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
     args = parser.parse_args(argv)
-    figures = cross_validate(args.data, args.folds, args.jobs, lpr.Config())
+    run = cross_validate_states if args.state_given else cross_validate
+    figures = run(args.data, args.folds, args.jobs, lpr.Config())
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
@@ -85,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                 line.append(f"{key}={summary[key]:.3f}")
         line.append(f"median_ms={summary['median_time_ms']:.1f}")
         print("  ".join(line))
+        for band, figures_of_band in summary.get("calibration", {}).items():
+            print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         payload = {"method": f"{args.folds}-fold cross-validation by file-name hash", "figures": figures}

@@ -1,0 +1,87 @@
+"""lpr.localization: plate candidates from a scene, their shapes, errors and the 4K downsizing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lpr.config import LocalizationConfig
+from lpr.datasets import load_dataset
+from lpr.geometry import Box
+from lpr.imageio import read_image
+from lpr.localization import PlateCandidate, frame_scale, morphology_steps, plate_candidates, to_gray
+
+CONFIG = LocalizationConfig()
+
+
+def first_scene(folder: Path) -> tuple[np.ndarray, Box]:
+    """An OpenALPR scene folder in, (its first image, that image's labeled box) out."""
+    labeled = load_dataset(folder).images[0]
+    return read_image(labeled.path), labeled.plates[0].box
+
+
+def overlaps(candidates: list[PlateCandidate], truth: Box, iou: float = 0.1) -> bool:
+    return any(c.box.iou(truth) > iou for c in candidates)
+
+
+def test_morphology_steps_keep_the_frame_shape() -> None:
+    gray = np.random.default_rng(0).integers(0, 255, (120, 200), dtype=np.uint8)
+    steps = morphology_steps(gray, CONFIG)
+    for image in (steps.gray, steps.blackhat, steps.light_mask, steps.gradient, steps.closed, steps.plate_mask):
+        assert image.shape == gray.shape and image.dtype == np.uint8
+
+
+@pytest.mark.parametrize("image", [np.zeros((0, 10, 3), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((10, 10, 4), np.uint8)])
+def test_bad_images_raise(image: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        plate_candidates(image, CONFIG)
+
+
+def test_blank_and_tiny_frames_give_no_candidates() -> None:
+    assert plate_candidates(np.full((240, 320, 3), 128, np.uint8), CONFIG) == []
+    assert plate_candidates(np.zeros((3, 3), np.uint8), CONFIG) == []
+
+
+def test_candidates_are_ranked_inside_the_frame_and_capped(samples: Path) -> None:
+    image, _ = first_scene(samples / "scenes")
+    candidates = plate_candidates(image, CONFIG)
+    assert 0 < len(candidates) <= CONFIG.max_candidates
+    scores = [c.score for c in candidates]
+    assert scores == sorted(scores, reverse=True)
+    height, width = image.shape[:2]
+    assert all(0 <= c.box.x and 0 <= c.box.y and c.box.x + c.box.w <= width + 1 and c.box.y + c.box.h <= height + 1 for c in candidates)
+
+
+def test_synthetic_scene_yields_its_plate(samples: Path) -> None:
+    image, truth = first_scene(samples / "scenes")
+    assert overlaps(plate_candidates(image, CONFIG), truth)
+    # Gray input gives the same candidates as BGR.
+    assert plate_candidates(to_gray(image), CONFIG) == plate_candidates(image, CONFIG)
+
+
+def test_real_scene_yields_its_plate(shared_data: Path) -> None:
+    dataset = load_dataset(shared_data / "us-scenes")
+    found = sum(overlaps(plate_candidates(read_image(i.path), CONFIG), i.plates[0].box) for i in dataset.images[:5])
+    # Localization is a recall stage: most plates must be among the candidates.
+    assert found >= 4
+
+
+def test_frame_scale() -> None:
+    assert frame_scale((1080, 1920, 3), 1920) == 1.0
+    assert frame_scale((2160, 3840, 3), 1920) == 0.5
+    assert frame_scale((2160, 3840), 0) == 1.0
+
+
+def test_4k_frame_boxes_come_back_in_full_resolution(samples: Path) -> None:
+    image, truth = first_scene(samples / "scenes")
+    big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    limited = replace(CONFIG, max_side=max(image.shape[:2]))
+    candidates = plate_candidates(big, limited)
+    assert overlaps(candidates, truth.scaled(3), iou=0.3)
+    # Searched at the original size, so the boxes are the original ones scaled up (within rounding).
+    small = plate_candidates(image, limited)
+    assert [c.box.x // 3 for c in candidates[:3]] == pytest.approx([c.box.x for c in small[:3]], abs=2)

@@ -1,0 +1,62 @@
+"""lpr.plate_formats: layouts of plate texts, formats learned per state, readings re-ranked by a state's layouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from lpr.classification import CharacterGuess, CharacterPrediction
+from lpr.plate_formats import (
+    best_text_for_layout,
+    layout,
+    learn_formats,
+    read_with_formats,
+)
+
+
+def guesses(*options: tuple[tuple[str, float], ...]) -> list[CharacterPrediction]:
+    """Per-position (char, probability) options in, CharacterPredictions out."""
+    return [CharacterPrediction(tuple(CharacterGuess(c, p) for c, p in position)) for position in options]
+
+
+# "ABC1O34": the shapes say O at position 5 (slightly), the state's layout says a digit.
+AMBIGUOUS = guesses(
+    (("A", 0.9), ("4", 0.1)),
+    (("B", 0.8), ("8", 0.2)),
+    (("C", 0.9), ("G", 0.1)),
+    (("1", 0.6), ("I", 0.4)),
+    (("O", 0.55), ("0", 0.45)),
+    (("3", 0.9), ("B", 0.1)),
+    (("4", 0.9), ("A", 0.1)),
+)
+
+
+@pytest.mark.parametrize("text, expected", [("ABC1234", "LLLDDDD"), ("", ""), ("0O1I", "DLDL"), ("9", "D")])
+def test_layout(text, expected):
+    assert layout(text) == expected
+
+
+def test_learn_formats_counts_layouts_per_state_and_ignores_missing_states():
+    formats = learn_formats([("MD", "ABC1234"), ("md", "XYZ9876"), ("md", "12345"), (None, "AAA111"), ("", "B2")])
+    assert formats == {"md": {"DDDDD": 1, "LLLDDDD": 2}}
+
+
+def test_best_text_for_layout_resolves_o_and_0():
+    text, probability = best_text_for_layout(AMBIGUOUS, "LLLDDDD")
+    assert text == "ABC1034"
+    assert probability == pytest.approx(0.9 * 0.8 * 0.9 * 0.6 * 0.45 * 0.9 * 0.9)
+    assert best_text_for_layout(AMBIGUOUS, "LLLLLDD")[0] == "ABCIO34"
+
+
+def test_best_text_for_layout_without_a_fitting_guess_or_of_another_length_is_none():
+    assert best_text_for_layout(AMBIGUOUS, "DDDDDDD") is None  # position 3 has no digit guess ("C"/"G")
+    assert best_text_for_layout(AMBIGUOUS, "LLLDDD") is None
+
+
+def test_read_with_formats_prefers_the_states_common_layout():
+    readings = read_with_formats(AMBIGUOUS, {"LLLDDDD": 9, "LLLLLDD": 1})
+    assert [text for text, _ in readings] == ["ABC1034", "ABCIO34"]
+    assert readings[0][1] > readings[1][1]
+
+
+def test_read_with_formats_with_no_fitting_layout_is_empty():
+    assert read_with_formats(AMBIGUOUS, {"DDDDDD": 3}) == []

@@ -78,8 +78,12 @@ def test_model_travels_as_npz_bytes_unchanged() -> None:
     model = load_model()
     data = model_to_bytes(model)
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:  # plain arrays, nothing to unpickle
-        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"}
+        # The plate verifier's arrays travel with the classifier when the model has one.
+        verifier = {"verifier_coef", "verifier_intercept"} if model.verifier is not None else set()
+        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"} | verifier
     copy = model_from_bytes(data, model.source)
+    if model.verifier is not None:
+        assert np.array_equal(copy.verifier.coef, model.verifier.coef) and copy.verifier.intercept == model.verifier.intercept
     masks = [np.pad(np.full((20, 8), 255, np.uint8), 2), np.eye(24, dtype=np.uint8) * 255]
     assert copy.classifier.probabilities(masks).tolist() == model.classifier.probabilities(masks).tolist()
     assert model_to_bytes(copy) == data

@@ -125,14 +125,18 @@ class CharacterClassifier:
         """n character masks in, n predictions out: top_k characters with probabilities given it is one, and P(not one)."""
         probabilities = self.probabilities(masks)
         classes = self.classes
-        junk = classes.index(NOT_CHARACTER) if NOT_CHARACTER in classes else None
-        predictions = []
-        for row in probabilities:
-            not_character = 0.0 if junk is None else float(row[junk])
-            if junk is not None:
-                row = np.delete(row, junk) / max(1.0 - not_character, 1e-12)
-            names = classes if junk is None else classes[:junk] + classes[junk + 1 :]
-            best = np.argsort(-row)[:top_k]
-            guesses = tuple(CharacterGuess(names[i], float(row[i])) for i in best)
-            predictions.append(CharacterPrediction(guesses, not_character))
-        return predictions
+        if NOT_CHARACTER in classes:
+            junk = classes.index(NOT_CHARACTER)
+            not_character = probabilities[:, junk]
+            names = classes[:junk] + classes[junk + 1 :]
+            # The guesses are probabilities given that the candidate is a character at all.
+            probabilities = np.delete(probabilities, junk, axis=1) / np.maximum(1.0 - not_character, 1e-12)[:, None]
+        else:
+            not_character = np.zeros(len(probabilities))
+            names = classes
+        best = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]
+        chosen = np.take_along_axis(probabilities, best, axis=1).tolist()
+        return [
+            CharacterPrediction(tuple(CharacterGuess(names[i], p) for i, p in zip(indices, row)), float(junk_p))
+            for indices, row, junk_p in zip(best.tolist(), chosen, not_character.tolist())
+        ]

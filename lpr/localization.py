@@ -54,8 +54,8 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
     light = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, light_kernel)
     if config.light_window > 0:
         # "Light" is relative to the surroundings, so a plate in shadow still counts.
-        local = cv2.blur(light, (config.light_window, config.light_window))
-        light_mask = np.where(light.astype(np.float32) >= local * config.light_ratio, 255, 0).astype(np.uint8)
+        local = cv2.blur(light, (config.light_window, config.light_window)).astype(np.float32)
+        light_mask = cv2.compare(light.astype(np.float32), local * np.float32(config.light_ratio), cv2.CMP_GE)
     else:
         _, light_mask = cv2.threshold(light, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
 

@@ -22,16 +22,18 @@ from .config import FeatureConfig, VerifierConfig
 from .errors import ModelError
 from .files import write_atomically
 from .features import feature_length, validate_feature_config
-from .verification import PlateVerifier, descriptor_length
+from .verification import LinearScore, PlateVerifier, descriptor_lengths
 
 MODEL_FORMAT = "lpr-character-model"
-MODEL_VERSION = 1
+# Version 2: the verifier ranks candidates and gates readings with two standardized linear scores.
+MODEL_VERSION = 2
 DEFAULT_MODEL = "us"
 _ARRAYS = ("coef", "intercept", "classes", "metadata")
 # The numpy dtype kind each array of a model file must have: floats, unicode text.
 _KINDS = {"coef": "f", "intercept": "f", "classes": "U", "metadata": "U"}
 # The optional plate verifier's arrays, present when the metadata has a "verifier" entry.
-_VERIFIER_KINDS = {"verifier_coef": "f", "verifier_intercept": "f"}
+_VERIFIER_SCORES = ("candidate", "reading")
+_VERIFIER_KINDS = {f"verifier_{score}_{part}": "f" for score in _VERIFIER_SCORES for part in ("mean", "scale", "coef")} | {"verifier_intercepts": "f"}
 # Largest HOG window side a model's verifier may ask for (the default is 96 x 32).
 MAX_VERIFIER_SIDE = 512
 # Values allowed in one array of a model file, checked on its header before reading it, so
@@ -92,21 +94,29 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
     }
     arrays = {"coef": coef, "intercept": intercept, "classes": classes}
     if model.verifier is not None:
-        verifier_coef = np.asarray(model.verifier.coef, dtype=np.float32)
-        verifier_intercept = np.asarray([model.verifier.intercept], dtype=np.float64)
-        metadata["verifier"] = {**verifier_settings(model.verifier.config), "checksum": _checksum(verifier_coef, verifier_intercept)}
-        arrays.update(verifier_coef=verifier_coef, verifier_intercept=verifier_intercept)
+        verifier = model.verifier
+        scores = {"candidate": verifier.candidate, "reading": verifier.reading}
+        verifier_arrays = {
+            f"verifier_{name}_{part}": np.asarray(getattr(score, part), dtype=np.float32)
+            for name, score in scores.items()
+            for part in ("mean", "scale", "coef")
+        }
+        verifier_arrays["verifier_intercepts"] = np.asarray([s.intercept for s in scores.values()], dtype=np.float64)
+        checksum = _checksum(*(verifier_arrays[k] for k in sorted(verifier_arrays)))
+        metadata["verifier"] = {**verifier_settings(verifier.config), "checksum": checksum}
+        arrays.update(verifier_arrays)
     return {**arrays, "metadata": np.array(json.dumps(metadata))}
 
 
 def verifier_settings(config: VerifierConfig) -> dict[str, Any]:
-    """A VerifierConfig in, the JSON-able settings a saved verifier needs (descriptor shape and gate) out."""
+    """A VerifierConfig in, the JSON-able settings a saved verifier needs (descriptor shape and thresholds) out."""
     return {
         "window": list(config.window),
         "hog_cell": config.hog_cell,
         "hog_bins": config.hog_bins,
         "band_margin": list(config.band_margin),
-        "confidence_weight": config.confidence_weight,
+        "search_candidates": config.search_candidates,
+        "min_candidate_score": config.min_candidate_score,
         "min_score": config.min_score,
     }
 
@@ -262,15 +272,18 @@ def _verifier_config(entry: Any, path: str) -> VerifierConfig:
     try:
         window = tuple(int(v) for v in entry["window"])
         margin = tuple(float(v) for v in entry["band_margin"])
-        cell, bins = int(entry["hog_cell"]), int(entry["hog_bins"])
-        weight, min_score = float(entry["confidence_weight"]), float(entry["min_score"])
+        cell, bins, search = int(entry["hog_cell"]), int(entry["hog_bins"]), int(entry["search_candidates"])
+        thresholds = float(entry["min_candidate_score"]), float(entry["min_score"])
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ModelError(f"{path}: malformed verifier metadata ({type(error).__name__}: {error})") from None
     if len(window) != 2 or not all(0 < v <= MAX_VERIFIER_SIDE for v in window) or not 0 < cell <= min(window) // 2 or not 0 < bins <= 64:
         raise ModelError(f"{path}: verifier window {window} / HOG cell {cell} / bins {bins} out of range")
-    if len(margin) != 2 or not all(0 <= v <= 10 for v in margin) or not (math.isfinite(weight) and math.isfinite(min_score)):
-        raise ModelError(f"{path}: verifier band margin {margin} or gate ({weight}, {min_score}) out of range")
-    return VerifierConfig(window=window, hog_cell=cell, hog_bins=bins, band_margin=margin, confidence_weight=weight, min_score=min_score)
+    if len(margin) != 2 or not all(0 <= v <= 10 for v in margin) or not all(math.isfinite(t) for t in thresholds) or not 0 < search <= 1000:
+        raise ModelError(f"{path}: verifier band margin {margin}, search {search} or thresholds {thresholds} out of range")
+    return VerifierConfig(
+        window=window, hog_cell=cell, hog_bins=bins, band_margin=margin, search_candidates=search,
+        min_candidate_score=thresholds[0], min_score=thresholds[1],
+    )
 
 
 def read_verifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -> PlateVerifier:
@@ -278,15 +291,21 @@ def read_verifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -
     if not isinstance(entry, dict):
         raise ModelError(f"{path}: malformed verifier metadata (not an object)")
     arrays = read_npz_arrays(source, path, _VERIFIER_KINDS)
-    coef, intercept = arrays["verifier_coef"], arrays["verifier_intercept"]
-    if entry.get("checksum") != _checksum(coef, intercept):
+    if entry.get("checksum") != _checksum(*(arrays[k] for k in sorted(arrays))):
         raise ModelError(f"{path}: verifier checksum mismatch (file damaged or altered)")
     config = _verifier_config(entry, path)
-    if coef.shape != (descriptor_length(config),) or intercept.shape != (1,):
-        raise ModelError(f"{path}: verifier weights {coef.shape} do not fit its HOG settings ({descriptor_length(config)} values)")
-    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
-        raise ModelError(f"{path}: verifier weights are not all finite numbers")
-    return PlateVerifier(coef.astype(np.float32), float(intercept[0]), config)
+    intercepts = arrays["verifier_intercepts"]
+    if intercepts.shape != (len(_VERIFIER_SCORES),) or not np.isfinite(intercepts).all():
+        raise ModelError(f"{path}: verifier intercepts {intercepts.shape} are not {len(_VERIFIER_SCORES)} finite numbers")
+    scores = []
+    for name, length, intercept in zip(_VERIFIER_SCORES, descriptor_lengths(config), intercepts):
+        mean, scale, coef = (arrays[f"verifier_{name}_{part}"] for part in ("mean", "scale", "coef"))
+        if not mean.shape == scale.shape == coef.shape == (length,):
+            raise ModelError(f"{path}: verifier {name} weights {coef.shape} do not fit its HOG settings ({length} values)")
+        if not (np.isfinite(mean).all() and np.isfinite(coef).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ModelError(f"{path}: verifier {name} weights are not all finite numbers with positive scales")
+        scores.append(LinearScore(mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), float(intercept)))
+    return PlateVerifier(scores[0], scores[1], config)
 
 
 def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:

@@ -11,7 +11,7 @@ import numpy as np
 from .classification import CharacterPrediction
 from .config import Config
 from .geometry import Box, non_max_suppression, union_box
-from .localization import plate_candidates, to_gray
+from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
 from .plate_formats import layout_prior, read_with_formats
 from .verification import PlateVerifier
@@ -194,23 +194,42 @@ class Recognizer:
         if cropped:
             reading = self.read_plate(image)
             return [reading] if reading is not None else []
-        height, width = image.shape[:2]
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
-        for candidate in plate_candidates(image, self.config.localization):
-            margin = self.config.localization.crop_margin
-            region = candidate.box.expanded(margin, margin, width, height)
-            if region.w < 8 or region.h < 8:
-                continue
-            crop = image[region.y : region.y + region.h, region.x : region.x + region.w]
-            reading = self.read_plate(crop, (region.x, region.y))
+        for candidate in self.candidates_to_read(image, gray):
+            reading = self.read_candidate(image, candidate)
             if reading is None:
                 continue
             score = self._plate_score(gray, reading)
             if score is not None:
-                scored.append((score, self._with_plate_box(reading, width, height)))
+                scored.append((score, reading))
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], self.config.recognition.duplicate_iou)
         return [scored[i][1] for i in kept]
+
+    def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
+        """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first.
+
+        With a verifier, many candidates are searched and the most plate-like are read;
+        without one, the best-filled blobs are.
+        """
+        localization = self.config.localization
+        if self.verifier is None:
+            return plate_candidates(image, localization)
+        settings = self.verifier.config
+        candidates = plate_candidates(image, replace(localization, max_candidates=settings.search_candidates))
+        scores = self.verifier.candidate_scores(gray, candidates)
+        order = [i for i in np.argsort(-scores, kind="stable") if scores[i] >= settings.min_candidate_score]
+        return [candidates[i] for i in order[: localization.max_candidates]]
+
+    def read_candidate(self, image: np.ndarray, candidate: PlateCandidate) -> PlateReading | None:
+        """(H, W, 3) uint8 BGR scene and a localization candidate in, the reading of the candidate's region (plate box grown from its characters) out, or None."""
+        height, width = image.shape[:2]
+        margin = self.config.localization.crop_margin
+        region = candidate.box.expanded(margin, margin, width, height)
+        if region.w < 8 or region.h < 8:
+            return None
+        reading = self.read_plate(image[region.y : region.y + region.h, region.x : region.x + region.w], (region.x, region.y))
+        return None if reading is None else self._with_plate_box(reading, width, height)
 
     def _plate_score(self, gray: np.ndarray, reading: PlateReading) -> float | None:
         """A scene reading in, how much it looks like a plate (higher first) out, or None when it is rejected."""
@@ -221,11 +240,10 @@ class Recognizer:
             if min(c.confidence for c in reading.characters) < settings.min_character_confidence:
                 return None
             return reading.confidence
-        # Plate-like appearance and a confident reading each make up for some weakness in the other.
-        verifier = self.verifier.config
-        band = union_box([c.box for c in reading.characters])
-        score = self.verifier.score(gray, band) + verifier.confidence_weight * reading.confidence
-        return score if score >= verifier.min_score else None
+        score = self.verifier.reading_score(
+            gray, [c.box for c in reading.characters], [c.confidence for c in reading.characters], reading.confidence
+        )
+        return score if score >= self.verifier.config.min_score else None
 
     def _with_plate_box(self, reading: PlateReading, width: int, height: int) -> PlateReading:
         """The reading with its box grown from the character band to the whole plate."""

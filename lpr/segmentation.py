@@ -45,17 +45,19 @@ def threshold_plate(gray: np.ndarray, polarity: str, offset: int, config: Segmen
 
 def character_components(stats: np.ndarray, height: int, config: SegmentationConfig) -> list[tuple[Box, int]]:
     """(N, 5) connected-component stats of a plate of given height in, (box, label) of character-shaped ones out."""
-    found = []
-    for label in range(1, len(stats)):
-        x, y, w, h, area = (int(v) for v in stats[label])
-        if not (config.min_height_fraction * height <= h <= config.max_height_fraction * height):
-            continue
-        if not (config.min_aspect <= w / h <= config.max_aspect):
-            continue
-        if not (config.min_fill <= area / (w * h) <= config.max_fill):
-            continue
-        found.append((Box(x, y, w, h), label))
-    return found
+    # Thresholded plates have hundreds of specks: filter them all at once, not one by one.
+    x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
+    aspect = w / h
+    fill = area / (w * h)
+    keep = (
+        (h >= config.min_height_fraction * height)
+        & (h <= config.max_height_fraction * height)
+        & (aspect >= config.min_aspect)
+        & (aspect <= config.max_aspect)
+        & (fill >= config.min_fill)
+        & (fill <= config.max_fill)
+    )
+    return [(Box(*(int(v) for v in stats[label, :4])), int(label)) for label in np.flatnonzero(keep) + 1]
 
 
 def row_group(boxes: Sequence[Box], config: SegmentationConfig, weights: Sequence[float] | None = None) -> list[int]:

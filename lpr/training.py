@@ -18,6 +18,7 @@ from .imageio import read_image
 from .model import DEFAULT_MODEL, Model
 from .classification import NOT_CHARACTER
 from .plate_formats import learn_formats
+from .recognizer import Recognizer
 from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row
 from .verification import PlateVerifier, train_plate_verifier
 
@@ -208,18 +209,24 @@ def train_model(
         # not segment): a Recognizer told the state ranks readings in these layouts first.
         "formats": state_formats(datasets),
     }
-    verifier = scene_verifier(datasets, negatives, config)
+    model = Model(classifier, region, info)
+    verifier = scene_verifier(model, datasets, negatives, config, progress)
     if verifier is not None:
         info["verifier_sources"] = sorted({str(d.root) for d in [*datasets, *negatives] if d.kind in ("scenes", "negatives")})
-    return Model(classifier, region, info, verifier=verifier), report
+        model.verifier = verifier
+    return model, report
 
 
-def scene_verifier(datasets: Sequence[Dataset], negatives: Sequence[Dataset], config: Config | None) -> PlateVerifier | None:
-    """Training datasets and plate-free ones in, a plate verifier out; None without scenes or without non-plates."""
+def scene_verifier(
+    model: Model, datasets: Sequence[Dataset], negatives: Sequence[Dataset], config: Config | None, progress: bool | None = None
+) -> PlateVerifier | None:
+    """A model without verifier, training datasets and plate-free ones in, its plate verifier out; None without scenes or non-plates."""
     if not any(d.kind == "scenes" for d in datasets):
         # Crops alone show no plate-like clutter to reject: a verifier from them would be guesswork.
         return None
+    # The verifier learns from the readings this model makes, the ones it will have to judge.
+    recognizer = Recognizer(model, config)
     try:
-        return train_plate_verifier(datasets, config, negatives)
+        return train_plate_verifier(recognizer, [*datasets, *negatives], config, progress)
     except ModelError:
         return None

@@ -1,142 +1,209 @@
-"""Plate verification: a character band in a scene in, a plate/not-plate score out (HOG + LinearSVC)."""
+"""Plate verification: HOG + linear scores that say how much a scene region, or a reading of it, looks like a plate."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from skimage.feature import hog
 from sklearn.svm import LinearSVC
+from tqdm import tqdm
 
 from lpr.datasets import Dataset
 
 from .config import Config, VerifierConfig
 from .errors import ImageReadError, ModelError
-from .geometry import Box, union_box
+from .features import hog_features
+from .geometry import Box
 from .imageio import read_image
-from .localization import plate_candidates, to_gray
-from .segmentation import segmentation_variants
+from .localization import PlateCandidate, plate_candidates, to_gray
+
+if TYPE_CHECKING:
+    from .recognizer import Recognizer
+
+# Character statistics appended to the HOG of a reading's character band (see reading_statistics).
+READING_STATISTICS = 7
+# Blob statistics appended to the HOG of a localization candidate (see candidate_statistics).
+CANDIDATE_STATISTICS = 2
+
+
+@dataclass(frozen=True)
+class LinearScore:
+    """A linear score over standardized features: ((x - mean) / scale) @ coef + intercept, > 0 meaning plate."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        """(n, d) float32 features in, (n,) float64 scores out."""
+        return ((features - self.mean) / self.scale) @ self.coef.astype(np.float64) + self.intercept
+
 
 @dataclass(frozen=True)
 class PlateVerifier:
-    """A linear plate/not-plate scorer over the HOG of a character band; score > 0 means plate."""
+    """Two learned plate/not-plate checks: one ranks localization candidates before they are read, one gates readings."""
 
-    coef: np.ndarray
-    intercept: float
+    candidate: LinearScore
+    reading: LinearScore
     config: VerifierConfig
 
-    def score(self, gray: np.ndarray, band: Box) -> float:
-        """(H, W) uint8 gray scene and a character band box in it in, the signed plate score out."""
-        return float(band_descriptor(gray, band, self.config) @ self.coef + self.intercept)
+    def candidate_scores(self, gray: np.ndarray, candidates: Sequence[PlateCandidate]) -> np.ndarray:
+        """(H, W) uint8 gray scene and n candidates in it in, their (n,) plate scores out."""
+        if not candidates:
+            return np.zeros(0)
+        return self.candidate(candidate_features(gray, candidates, self.config))
+
+    def reading_score(self, gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float) -> float:
+        """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence) in, its plate score out."""
+        features = reading_features(gray, boxes, confidences, plate_confidence, self.config)
+        return float(self.reading(features[None])[0])
 
 
-def _hog(patch: np.ndarray, config: VerifierConfig) -> np.ndarray:
-    """(h, w) uint8 patch in, its (n,) float32 HOG (2x2-cell blocks, L2-Hys) out."""
-    cell = (config.hog_cell, config.hog_cell)
-    return hog(patch, orientations=config.hog_bins, pixels_per_cell=cell, cells_per_block=(2, 2), block_norm="L2-Hys").astype(np.float32)
+def descriptor_lengths(config: VerifierConfig) -> tuple[int, int]:
+    """Verifier settings in, the lengths of the (candidate, reading) feature vectors out."""
+    width, height = config.window
+    cells = (height // config.hog_cell - 1) * (width // config.hog_cell - 1) * 4 * config.hog_bins
+    return cells + CANDIDATE_STATISTICS, cells + READING_STATISTICS
 
 
-def descriptor_length(config: VerifierConfig) -> int:
-    """The length of band_descriptor's output for these settings."""
-    return len(_hog(np.zeros(config.window[::-1], np.uint8), config))
-
-
-def band_descriptor(gray: np.ndarray, band: Box, config: VerifierConfig) -> np.ndarray:
-    """(H, W) uint8 gray scene and a character band box in, its (n,) float32 HOG descriptor out."""
+def window_hog(gray: np.ndarray, boxes: Sequence[Box], config: VerifierConfig) -> np.ndarray:
+    """(H, W) uint8 gray scene and n boxes in, (n, d) float32 HOG of each box grown by band_margin and resized to the window out."""
     height, width = gray.shape[:2]
-    region = band.expanded(config.band_margin[0], config.band_margin[1], width, height)
-    if region.w < 2 or region.h < 2:
-        return np.zeros(descriptor_length(config), np.float32)
-    patch = gray[region.y : region.y + region.h, region.x : region.x + region.w]
-    patch = cv2.resize(patch, config.window, interpolation=cv2.INTER_AREA if region.w > config.window[0] else cv2.INTER_LINEAR)
-    # The polarity of the characters varies between plates; HOG with unsigned gradients ignores it.
-    return _hog(patch, config)
-
-
-def band_of(segmentation_boxes: Sequence[Box], origin: tuple[int, int]) -> Box:
-    """Character boxes in plate-crop pixels and the crop's origin in, their band in scene pixels out."""
-    return union_box(list(segmentation_boxes)).shifted(*origin)
-
-
-def _bands(image: np.ndarray, region: Box, config: Config, count: int | None) -> list[Box]:
-    """Bands (scene pixels) of a region's segmentations with count characters (any plausible count when None)."""
-    crop = image[region.y : region.y + region.h, region.x : region.x + region.w]
-    if min(crop.shape[:2]) < 8:
-        return []
-    settings = config.recognition
-    bands = []
-    for segmentation in segmentation_variants(crop, config.segmentation):
-        n = len(segmentation.characters)
-        if (count is None and settings.min_characters <= n <= settings.max_characters) or n == count:
-            bands.append(band_of([c.box for c in segmentation.characters], (region.x, region.y)))
-    return bands
-
-
-def _candidate_bands(image: np.ndarray, gray: np.ndarray, config: Config, truths: Sequence[Box]) -> list[np.ndarray]:
-    """A scene, its gray copy and its labeled boxes in, HOG descriptors of the bands of every candidate that misses them out."""
-    settings = config.localization.verifier
-    height, width = gray.shape[:2]
-    features = []
-    for candidate in plate_candidates(image, config.localization):
-        region = candidate.box.expanded(settings.crop_margin, settings.crop_margin, width, height)
-        if any(region.iou(t) > 0 for t in truths):
+    windows = np.zeros((len(boxes), config.window[1], config.window[0]), np.float32)
+    for i, box in enumerate(boxes):
+        region = box.expanded(config.band_margin[0], config.band_margin[1], width, height)
+        if region.w < 2 or region.h < 2:
             continue
-        features.extend(band_descriptor(gray, band, settings) for band in _bands(image, region, config, None))
-    return features
+        patch = gray[region.y : region.y + region.h, region.x : region.x + region.w]
+        interpolation = cv2.INTER_AREA if region.w > config.window[0] else cv2.INTER_LINEAR
+        windows[i] = cv2.resize(patch, config.window, interpolation=interpolation)
+    # Unsigned gradients: plates with light characters on dark look the same as the reverse.
+    return hog_features(windows / 255.0, config.hog_cell, config.hog_bins)
 
 
-def training_bands(
-    datasets: Sequence[Dataset], config: Config, negatives: Sequence[Dataset] = ()
-) -> tuple[list[np.ndarray], list[int]]:
-    """Labeled datasets and plate-free datasets in, (HOG descriptors, 1 = plate / 0 = not) of character bands out.
+def candidate_features(gray: np.ndarray, candidates: Sequence[PlateCandidate], config: VerifierConfig) -> np.ndarray:
+    """(H, W) uint8 gray scene and n candidates in, (n, d) float32 features (HOG of the region, blob fill, log aspect) out."""
+    statistics = np.array([[c.score, np.log(c.box.aspect)] for c in candidates], np.float32).reshape(-1, CANDIDATE_STATISTICS)
+    return np.hstack([window_hog(gray, [c.box for c in candidates], config), statistics])
 
-    Plates are the labeled boxes (scenes) and whole crops; non-plates are the localization
-    candidates that miss the labeled plate in scenes, and every candidate of a plate-free
-    image (datasets of kind "negatives", in either argument): what the verifier must reject.
+
+def reading_statistics(boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float) -> np.ndarray:
+    """A reading's character boxes, their confidences and the plate confidence in, (7,) float32 statistics out.
+
+    A plate's characters are read with confidence, share one height and stand at an even
+    pitch; a row of window panes, grille bars or sign letters usually fails one of these.
     """
-    features: list[np.ndarray] = []
-    labels: list[int] = []
+    confidences = np.clip(np.asarray(confidences, np.float64), 1e-6, 1.0)
+    heights = np.array([b.h for b in boxes], np.float64)
+    centres = np.array([b.x + b.w / 2 for b in boxes], np.float64)
+    gaps = np.diff(np.sort(centres))
+    pitch_spread = float(gaps.std() / max(gaps.mean(), 1e-6)) if len(gaps) > 1 else 0.0
+    left, right = min(b.x for b in boxes), max(b.x + b.w for b in boxes)
+    top, bottom = min(b.y for b in boxes), max(b.y + b.h for b in boxes)
+    return np.array(
+        [
+            plate_confidence,
+            confidences.min(),
+            np.log(confidences).mean(),
+            len(boxes) / 8.0,
+            heights.std() / max(heights.mean(), 1e-6),
+            pitch_spread,
+            np.log(max(right - left, 1) / max(bottom - top, 1)),
+        ],
+        np.float32,
+    )
+
+
+def reading_features(
+    gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, config: VerifierConfig
+) -> np.ndarray:
+    """(H, W) uint8 gray scene and a reading's character boxes and confidences in, (d,) float32 features out."""
+    if not boxes:
+        raise ValueError("a reading needs at least one character box")
+    left, top = min(b.x for b in boxes), min(b.y for b in boxes)
+    band = Box(left, top, max(b.x + b.w for b in boxes) - left, max(b.y + b.h for b in boxes) - top)
+    return np.concatenate([window_hog(gray, [band], config)[0], reading_statistics(boxes, confidences, plate_confidence)])
+
+
+def fit_linear_score(features: np.ndarray, labels: np.ndarray, regularization: float) -> LinearScore:
+    """(n, d) features and (n,) 0/1 labels in, a LinearScore (standardization + balanced LinearSVC) out."""
+    if len(set(labels.tolist())) < 2:
+        raise ModelError("a plate verifier needs both plate and non-plate examples")
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0) + 1e-6
+    svm = LinearSVC(C=regularization, class_weight="balanced", max_iter=20000, random_state=0)
+    svm.fit((features - mean) / scale, labels)
+    return LinearScore(mean.astype(np.float32), scale.astype(np.float32), svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]))
+
+
+@dataclass
+class VerifierExamples:
+    """Labeled features gathered from training scenes: candidates and readings, 1 = plate, 0 = not."""
+
+    candidates: list[np.ndarray]
+    candidate_labels: list[int]
+    readings: list[np.ndarray]
+    reading_labels: list[int]
+
+
+def gather_examples(recognizer: Recognizer, datasets: Sequence[Dataset], config: Config, progress: bool | None = None) -> VerifierExamples:
+    """A Recognizer without verifier and scene / plate-free datasets in, labeled candidate and reading features out.
+
+    Every localization candidate (up to search_candidates) is read as the recognizer would:
+    a candidate or reading overlapping a labeled plate (IoU above positive_iou) is a plate,
+    one clear of every plate (IoU below negative_iou) is a non-plate the verifier must learn
+    to reject, and those in between are left out.
+    """
     settings = config.localization.verifier
-    for dataset in [*datasets, *negatives]:
-        for labeled in dataset.images:
-            try:
-                image = read_image(labeled.path)
-            except ImageReadError:
+    search = replace(config.localization, max_candidates=settings.search_candidates)
+    examples = VerifierExamples([], [], [], [])
+    images = [labeled for d in datasets if d.kind in ("scenes", "negatives") for labeled in d.images]
+    for labeled in tqdm(images, desc="learning what plates look like", unit="image", disable=not progress if progress is not None else None):
+        try:
+            image = read_image(labeled.path)
+        except ImageReadError:
+            continue
+        gray = to_gray(image)
+        truths = [p.box for p in labeled.plates if p.box is not None]
+        candidates = plate_candidates(image, search)
+        if not candidates:
+            continue
+        for features, candidate in zip(candidate_features(gray, candidates, settings), candidates):
+            reading = recognizer.read_candidate(image, candidate)
+            overlap = max([reading.box.iou(t) for t in truths], default=0.0) if reading is not None else 0.0
+            overlap = max([overlap] + [candidate.box.iou(t) for t in truths])
+            label = _label(overlap, settings)
+            if label is not None:
+                examples.candidates.append(features)
+                examples.candidate_labels.append(label)
+            if reading is None:
                 continue
-            gray = to_gray(image)
-            height, width = gray.shape[:2]
-            if dataset.kind == "negatives":
-                found = _candidate_bands(image, gray, config, ())
-                features.extend(found)
-                labels.extend([0] * len(found))
-                continue
-            if dataset.kind == "crops":
-                for band in _bands(image, Box(0, 0, width, height), config, len(labeled.plates[0].text))[:1]:
-                    features.append(band_descriptor(gray, band, settings))
-                    labels.append(1)
-                continue
-            truths = [p.box for p in labeled.plates if p.box is not None]
-            for truth, plate in zip(truths, labeled.plates):
-                region = truth.expanded(settings.crop_margin, settings.crop_margin, width, height)
-                for band in _bands(image, region, config, len(plate.text))[:1]:
-                    features.append(band_descriptor(gray, band, settings))
-                    labels.append(1)
-            found = _candidate_bands(image, gray, config, truths)
-            features.extend(found)
-            labels.extend([0] * len(found))
-    return features, labels
+            label = _label(max([reading.box.iou(t) for t in truths], default=0.0), settings)
+            if label is not None:
+                boxes = [c.box for c in reading.characters]
+                examples.readings.append(reading_features(gray, boxes, [c.confidence for c in reading.characters], reading.confidence, settings))
+                examples.reading_labels.append(label)
+    return examples
 
 
-def train_plate_verifier(
-    datasets: Sequence[Dataset], config: Config | None = None, negatives: Sequence[Dataset] = ()
-) -> PlateVerifier:
-    """Labeled datasets (and optional plate-free ones) in, a PlateVerifier fitted on their character bands out."""
+def _label(overlap: float, settings: VerifierConfig) -> int | None:
+    """The IoU of an example with the nearest labeled plate in, 1 (plate), 0 (not) or None (ambiguous) out."""
+    if overlap > settings.positive_iou:
+        return 1
+    return 0 if overlap < settings.negative_iou else None
+
+
+def train_plate_verifier(recognizer: Recognizer, datasets: Sequence[Dataset], config: Config | None = None, progress: bool | None = None) -> PlateVerifier:
+    """A Recognizer without verifier and scene / plate-free datasets in, a PlateVerifier fitted on their candidates and readings out."""
     config = config or Config()
-    features, labels = training_bands(datasets, config, negatives)
-    if len(set(labels)) < 2:
-        raise ModelError("a plate verifier needs both plate and non-plate bands")
-    svm = LinearSVC(C=config.localization.verifier.regularization, class_weight="balanced", max_iter=5000)
-    svm.fit(np.asarray(features), np.asarray(labels))
-    return PlateVerifier(svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]), config.localization.verifier)
+    settings = config.localization.verifier
+    examples = gather_examples(recognizer, datasets, config, progress)
+    if not examples.readings or not examples.candidates:
+        raise ModelError("a plate verifier needs both plate and non-plate examples")
+    candidate = fit_linear_score(np.asarray(examples.candidates), np.asarray(examples.candidate_labels), settings.regularization)
+    reading = fit_linear_score(np.asarray(examples.readings), np.asarray(examples.reading_labels), settings.regularization)
+    return PlateVerifier(candidate, reading, settings)

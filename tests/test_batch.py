@@ -13,7 +13,7 @@ from conftest import comparable, few_images
 
 from lpr.batch import done, ordered_results, recognize_paths
 from lpr.cli import main
-from lpr.model import load_model, model_from_bytes, model_to_bytes
+from lpr.model import _VERIFIER_KINDS as VERIFIER_ARRAYS, load_model, model_from_bytes, model_to_bytes
 from lpr.recognizer import Recognizer
 
 
@@ -77,13 +77,13 @@ def test_ordered_results_keep_order_and_bound_the_work_in_flight() -> None:
 def test_model_travels_as_npz_bytes_unchanged() -> None:
     model = load_model()
     data = model_to_bytes(model)
+    # The shipped model was trained with scenes, so it carries a plate verifier.
+    assert model.verifier is not None
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:  # plain arrays, nothing to unpickle
-        # The plate verifier's arrays travel with the classifier when the model has one.
-        verifier = {"verifier_coef", "verifier_intercept"} if model.verifier is not None else set()
-        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"} | verifier
+        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"} | set(VERIFIER_ARRAYS)
     copy = model_from_bytes(data, model.source)
-    if model.verifier is not None:
-        assert np.array_equal(copy.verifier.coef, model.verifier.coef) and copy.verifier.intercept == model.verifier.intercept
+    assert np.array_equal(copy.verifier.reading.coef, model.verifier.reading.coef)
+    assert copy.verifier.candidate.intercept == model.verifier.candidate.intercept
     masks = [np.pad(np.full((20, 8), 255, np.uint8), 2), np.eye(24, dtype=np.uint8) * 255]
     assert copy.classifier.probabilities(masks).tolist() == model.classifier.probabilities(masks).tolist()
     assert model_to_bytes(copy) == data

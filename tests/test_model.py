@@ -177,25 +177,39 @@ def test_trained_model_round_trip(trained_model: Model, tmp_path: Path, probe):
     assert [p.guesses for p in loaded.classifier.predict(probe)] == [p.guesses for p in trained_model.classifier.predict(probe)]
 
 
+def random_score(length: int, seed: int) -> "LinearScore":
+    """A LinearScore over length features with arbitrary (but valid) weights."""
+    from lpr.verification import LinearScore
+
+    rng = np.random.default_rng(seed)
+    return LinearScore(
+        rng.normal(size=length).astype(np.float32), rng.uniform(0.5, 2, length).astype(np.float32),
+        rng.normal(size=length).astype(np.float32), float(rng.normal()),
+    )
+
+
 @pytest.fixture(scope="module")
 def with_verifier(model: Model) -> Model:
-    """The synthetic model plus a plate verifier with arbitrary (but valid) weights and a non-default gate."""
+    """The synthetic model plus a plate verifier with arbitrary (but valid) weights and non-default thresholds."""
     import dataclasses
 
     from lpr.config import VerifierConfig
-    from lpr.verification import PlateVerifier, descriptor_length
+    from lpr.verification import PlateVerifier, descriptor_lengths
 
-    settings = VerifierConfig(min_score=0.5, confidence_weight=1.5)
-    coef = np.random.default_rng(2).normal(size=descriptor_length(settings)).astype(np.float32)
-    return dataclasses.replace(model, verifier=PlateVerifier(coef, -0.25, settings))
+    settings = VerifierConfig(min_score=0.5, min_candidate_score=-2.0)
+    candidate, reading = descriptor_lengths(settings)
+    return dataclasses.replace(model, verifier=PlateVerifier(random_score(candidate, 2), random_score(reading, 3), settings))
 
 
 def test_verifier_round_trips_in_the_model_file(with_verifier: Model, tmp_path: Path):
     for loaded in (load_model(save_model(with_verifier, tmp_path / "v.npz")), model_from_bytes(model_to_bytes(with_verifier))):
         assert loaded.verifier is not None
-        assert np.array_equal(loaded.verifier.coef, with_verifier.verifier.coef)
-        assert loaded.verifier.intercept == with_verifier.verifier.intercept
-        assert (loaded.verifier.config.min_score, loaded.verifier.config.confidence_weight) == (0.5, 1.5)
+        for name in ("candidate", "reading"):
+            saved, read = getattr(with_verifier.verifier, name), getattr(loaded.verifier, name)
+            for part in ("mean", "scale", "coef"):
+                assert np.array_equal(getattr(read, part), getattr(saved, part))
+            assert read.intercept == saved.intercept
+        assert (loaded.verifier.config.min_score, loaded.verifier.config.min_candidate_score) == (0.5, -2.0)
         assert loaded.verifier.config.window == with_verifier.verifier.config.window
 
 
@@ -213,19 +227,19 @@ def test_recognizer_takes_the_models_verifier(with_verifier: Model):
 
 def test_altered_verifier_weights_are_refused(with_verifier: Model, tmp_path: Path):
     arrays = model_arrays(with_verifier)
-    arrays["verifier_coef"] = arrays["verifier_coef"] * 2
+    arrays["verifier_reading_coef"] = arrays["verifier_reading_coef"] * 2
     with pytest.raises(ModelError, match="verifier checksum"):
         load_model(write_arrays(tmp_path / "altered.npz", arrays))
 
 
 def test_missing_verifier_arrays_are_refused(with_verifier: Model, tmp_path: Path):
     arrays = model_arrays(with_verifier)
-    del arrays["verifier_intercept"]
-    with pytest.raises(ModelError, match="missing verifier_intercept"):
+    del arrays["verifier_intercepts"]
+    with pytest.raises(ModelError, match="missing verifier_intercepts"):
         load_model(write_arrays(tmp_path / "missing.npz", arrays))
 
 
-@pytest.mark.parametrize("change", [{"window": [96]}, {"hog_cell": 0}, {"min_score": "high"}, {"window": [10**6, 32]}])
+@pytest.mark.parametrize("change", [{"window": [96]}, {"hog_cell": 0}, {"min_score": "high"}, {"search_candidates": 0}, {"window": [10**6, 32]}])
 def test_malformed_verifier_settings_are_refused(with_verifier: Model, tmp_path: Path, change: dict):
     arrays = model_arrays(with_verifier)
     metadata = json.loads(str(arrays["metadata"]))
@@ -239,9 +253,10 @@ def test_verifier_that_does_not_fit_its_settings_is_refused(with_verifier: Model
     from lpr.model import _checksum
 
     arrays = model_arrays(with_verifier)
-    arrays["verifier_coef"] = arrays["verifier_coef"][:-1]
+    arrays["verifier_candidate_coef"] = arrays["verifier_candidate_coef"][:-1]
     metadata = json.loads(str(arrays["metadata"]))
-    metadata["verifier"]["checksum"] = _checksum(arrays["verifier_coef"], arrays["verifier_intercept"])
+    verifier_arrays = sorted(k for k in arrays if k.startswith("verifier_"))
+    metadata["verifier"]["checksum"] = _checksum(*(arrays[k] for k in verifier_arrays))
     arrays["metadata"] = np.array(json.dumps(metadata))
     with pytest.raises(ModelError, match="do not fit"):
         load_model(write_arrays(tmp_path / "short.npz", arrays))

@@ -13,6 +13,7 @@ from lpr.classification import CharacterClassifier
 from lpr.datasets.synthetic import glyph_mask
 from lpr.errors import ModelError, OutputExistsError
 from lpr.model import MODEL_VERSION, Model, load_model, model_arrays, model_from_bytes, model_to_bytes, save_model
+from lpr.verification import LinearScore
 
 
 def masks_for(chars: str, per_char: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
@@ -177,10 +178,8 @@ def test_trained_model_round_trip(trained_model: Model, tmp_path: Path, probe):
     assert [p.guesses for p in loaded.classifier.predict(probe)] == [p.guesses for p in trained_model.classifier.predict(probe)]
 
 
-def random_score(length: int, seed: int) -> "LinearScore":
+def random_score(length: int, seed: int) -> LinearScore:
     """A LinearScore over length features with arbitrary (but valid) weights."""
-    from lpr.verification import LinearScore
-
     rng = np.random.default_rng(seed)
     return LinearScore(
         rng.normal(size=length).astype(np.float32), rng.uniform(0.5, 2, length).astype(np.float32),

@@ -124,6 +124,18 @@ class SegmentationConfig:
     # letters, M and W, stay well below it), is a logo, sticker or small text.
     row_height_spread: float = 0.2
     max_width_ratio: float = 1.4
+    # A component of the row's height but too wide for one character is usually a character
+    # touching a logo, dash or picture: windows of split_width x the row's median character
+    # width, split_step of it apart, are cut from it and read as candidates of their own
+    # (0 = off). A window's ink must span min_split_height of the row's median height.
+    split_width: float = 1.1
+    split_step: float = 0.2
+    min_split_height: float = 0.8
+    # Windows are only searched for in a gap between two row characters whose centres are
+    # at least split_gap x the row's median pitch apart (room for the lost character).
+    # 5-fold cross-validation on us-plates: off -> exact 78.8%, characters 92.89%; on ->
+    # 79.2%, 93.00%; every gap (split_gap 0) -> 78.8%; row ends searched too -> 76.5%.
+    split_gap: float = 1.6
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,9 @@ class RecognitionConfig:
     # 5-fold cross-validation on us-plates: 0 (off) -> exact 0.775, 0.1 -> 0.780,
     # 0.15-0.25 -> 0.787, 0.35-0.5 -> 0.783.
     min_end_score: float = 0.2
+    # A window cut from a too-wide component (see SegmentationConfig.split_width) joins the
+    # row only with at least this score.
+    min_split_score: float = 0.3
     # The character band is grown by these fractions of its (width, height) on each side
     # to give the plate's box: US characters fill about 80% of a plate's width, 45% of its height.
     plate_box_padding: tuple[float, float] = (0.12, 0.6)

@@ -40,12 +40,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> MorphologySteps:
-    """(H, W) uint8 gray in, every morphology step of the plate mask out."""
-    if config.clahe_clip > 0:
-        # Plates in shadow or under a dark bumper have a fraction of the contrast of the
-        # brightest text in the frame; local equalization lets global thresholds find them.
-        clahe = cv2.createCLAHE(clipLimit=config.clahe_clip, tileGridSize=config.clahe_grid)
-        gray = clahe.apply(gray)
+    """(H, W) uint8 gray at one working scale (see working_images) in, every morphology step of the plate mask out."""
     rect_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.blackhat_kernel)
     # Blackhat reveals dark characters against the light plate around them.
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, rect_kernel)
@@ -54,15 +49,16 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
     light = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, light_kernel)
     if config.light_window > 0:
         # "Light" is relative to the surroundings, so a plate in shadow still counts.
-        local = cv2.blur(light, (config.light_window, config.light_window)).astype(np.float32)
-        light_mask = cv2.compare(light.astype(np.float32), local * np.float32(config.light_ratio), cv2.CMP_GE)
+        local = cv2.blur(light, (config.light_window, config.light_window))
+        light_mask = cv2.compare(light, cv2.convertScaleAbs(local, alpha=config.light_ratio), cv2.CMP_GE)
     else:
         _, light_mask = cv2.threshold(light, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
 
     # Character edges are mostly vertical, so the horizontal Scharr gradient marks text.
-    grad = np.abs(cv2.Scharr(blackhat, cv2.CV_32F, 1, 0))
-    low, high = float(grad.min()), float(grad.max())
-    gradient = ((grad - low) / (high - low + 1e-6) * 255).astype(np.uint8)
+    grad = cv2.Scharr(blackhat, cv2.CV_32F, 1, 0)
+    _, high, _, _ = cv2.minMaxLoc(cv2.absdiff(grad, 0))
+    # |gradient| scaled to 0-255 in one pass (flat areas make its minimum 0).
+    gradient = cv2.convertScaleAbs(grad, alpha=255.0 / (high + 1e-6))
 
     gradient_blur = cv2.GaussianBlur(gradient, (5, 5), 0)
     close_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.closing_kernel)
@@ -122,24 +118,34 @@ def frame_scale(shape: tuple[int, ...], max_side: int) -> float:
     return 1.0 if max_side <= 0 or longest <= max_side else max_side / longest
 
 
-def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
-    """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
-    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
-        raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
-    gray = to_gray(image)
+def working_images(gray: np.ndarray, config: LocalizationConfig) -> list[tuple[float, np.ndarray]]:
+    """(H, W) uint8 gray scene in, (scale relative to the scene, equalized gray at that scale) for every working scale out."""
     frame = frame_scale(gray.shape, config.max_side)
     if frame < 1.0:
         gray = cv2.resize(gray, None, fx=frame, fy=frame, interpolation=cv2.INTER_AREA)
-    found: list[PlateCandidate] = []
+    if config.clahe_clip > 0:
+        # Plates in shadow or under a dark bumper have a fraction of the contrast of the
+        # brightest text in the frame; local equalization lets global thresholds find them.
+        gray = cv2.createCLAHE(clipLimit=config.clahe_clip, tileGridSize=config.clahe_grid).apply(gray)
+    working = []
     for scale in config.scales:
         # Checked before resizing: a side that rounds to 0 pixels makes cv2.resize fail.
         if min(gray.shape) * scale < config.min_height:
             continue
         work = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if min(work.shape) < config.min_height:
-            continue
+        if min(work.shape) >= config.min_height:
+            working.append((scale * frame, work))
+    return working
+
+
+def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
+    """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
+        raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
+    found: list[PlateCandidate] = []
+    for scale, work in working_images(to_gray(image), config):
         steps = morphology_steps(work, config)
         for candidate in mask_candidates(steps.plate_mask, config):
-            found.append(PlateCandidate(candidate.box.scaled(1.0 / (scale * frame)), candidate.score))
+            found.append(PlateCandidate(candidate.box.scaled(1.0 / scale), candidate.score))
     kept = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
     return [found[i] for i in kept[: config.max_candidates]]

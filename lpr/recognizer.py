@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
 from .plate_formats import layout_prior, read_with_formats
 from .verification import PlateVerifier
-from .segmentation import CharacterCrop, Segmentation, candidate_variants, pooled_row
+from .segmentation import CharacterCrop, Segmentation, candidate_variants, horizontal_overlap, pooled_row, split_windows, wide_members
 
 
 @dataclass(frozen=True)
@@ -153,22 +154,24 @@ class Recognizer:
         predictions = self.model.classifier.predict(masks, settings.alternatives_per_character)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         pools: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
+        components: dict[str, list[CharacterCrop]] = {}
         start = 0
         for variant in variants:
             own = predictions[start : start + len(variant.characters)]
             start += len(variant.characters)
+            components.setdefault(variant.polarity, []).extend(variant.characters)
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
             pools.setdefault(variant.polarity, []).extend(
                 (c, p) for c, p in zip(variant.characters, own) if p.not_character < settings.max_not_character
             )
         for polarity, pool in pools.items():
-            scores = [candidate_score(p) for _, p in pool]
-            row = pooled_row([c.box for c, _ in pool], scores, self.config.segmentation)
-            row = trim_row_ends(row, scores, settings.min_end_score, settings.min_characters)
+            row = self._row(pool)
+            pool = pool + self._split_candidates(components[polarity], [pool[i][0].box for i in row])
+            row = self._row(pool)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]
-            score = float(np.mean([scores[i] for i in row]))
+            score = float(np.mean([candidate_score(pool[i][1]) for i in row]))
             if best is None or score > best[0]:
                 first = next(v for v in variants if v.polarity == polarity)
                 segmentation = Segmentation(tuple(pool[i][0] for i in row), polarity, first.offset, first.binary)
@@ -183,6 +186,44 @@ class Recognizer:
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)
+
+    def _row(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> tuple[int, ...]:
+        """Classified candidates of one polarity in, the indices of the plate's character row, left to right, out."""
+        scores = [candidate_score(p) for _, p in pool]
+        row = pooled_row([c.box for c, _ in pool], scores, self.config.segmentation)
+        return trim_row_ends(row, scores, self.config.recognition.min_end_score, self.config.recognition.min_characters)
+
+    def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
+        """All components of one polarity and the boxes of their row in, the best character-wide window cut from a too-wide component for each gap of the row, classified, out.
+
+        A gap (before, between or after the row's characters) gets one window at most: the
+        merged blob is one character and a logo, dash or picture, and only the character
+        should come back.
+        """
+        settings = self.config.segmentation
+        wide, width, height = wide_members([c.box for c in components], row, settings)
+        windows = [
+            w
+            for i in wide
+            for w in split_windows(components[i], width, height, settings)
+            if all(horizontal_overlap(w.box, b) <= settings.max_horizontal_overlap for b in row)
+        ]
+        if not windows:
+            return []
+        predictions = self.model.classifier.predict([w.mask for w in windows], self.config.recognition.alternatives_per_character)
+        centres = sorted(b.x + b.w / 2 for b in row)
+        pitch = float(np.median(np.diff(centres))) if len(centres) > 1 else 0.0
+        best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
+        for window, prediction in zip(windows, predictions):
+            score = candidate_score(prediction)
+            gap = bisect.bisect(centres, window.box.x + window.box.w / 2)
+            # Only a gap between two characters, wide enough for one more, can have lost one:
+            # windows beyond the row's ends are mostly frame, bolts and artwork.
+            if not 0 < gap < len(centres) or centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
+                continue
+            if score >= self.config.recognition.min_split_score and score > best.get(gap, (-1.0,))[0]:
+                best[gap] = (score, window, prediction)
+        return [(window, prediction) for _, window, prediction in best.values()]
 
     def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
         """(H, W, 3) uint8 BGR image in, plates read from it out, most confident first.

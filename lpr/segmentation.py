@@ -33,14 +33,29 @@ class Segmentation:
     binary: np.ndarray
 
 
-def threshold_plate(gray: np.ndarray, polarity: str, offset: int, config: SegmentationConfig) -> np.ndarray:
-    """(H, W) uint8 gray plate in, (H, W) uint8 binary out with characters as 255, by adaptive thresholding."""
+def local_contrast(gray: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """(H, W) uint8 gray plate in, (H, W) int16 pixel minus the mean of its block_size neighbourhood out."""
+    # The same rounded mean cv2.adaptiveThreshold uses, computed once for every polarity and offset.
+    mean = cv2.boxFilter(gray, -1, (config.block_size, config.block_size), borderType=cv2.BORDER_REPLICATE | cv2.BORDER_ISOLATED)
+    return cv2.subtract(gray, mean, dtype=cv2.CV_16S)
+
+
+def binarize(contrast: np.ndarray, polarity: str, offset: int) -> np.ndarray:
+    """(H, W) int16 local contrast, a polarity and an offset in, (H, W) uint8 binary out with characters as 255."""
     if polarity not in POLARITIES:
         raise ValueError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
-    # Dark characters are pixels darker than their neighbourhood's mean by more than offset.
-    mode = cv2.THRESH_BINARY_INV if polarity == "dark" else cv2.THRESH_BINARY
-    signed_offset = offset if polarity == "dark" else -offset
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, config.block_size, signed_offset)
+    # Dark characters are pixels darker than their neighbourhood's mean by at least offset;
+    # light ones are lighter by more than offset (cv2.adaptiveThreshold's own rule).
+    if polarity == "dark":
+        return cv2.compare(contrast, float(-offset), cv2.CMP_LE)
+    return cv2.compare(contrast, float(offset), cv2.CMP_GT)
+
+
+def threshold_plate(gray: np.ndarray, polarity: str, offset: int, config: SegmentationConfig) -> np.ndarray:
+    """(H, W) uint8 gray plate in, (H, W) uint8 binary out with characters as 255, by adaptive (local mean) thresholding."""
+    if polarity not in POLARITIES:
+        raise ValueError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
+    return binarize(local_contrast(gray, config), polarity, offset)
 
 
 def character_components(stats: np.ndarray, height: int, config: SegmentationConfig) -> list[tuple[Box, int]]:
@@ -136,6 +151,53 @@ def pooled_row(boxes: Sequence[Box], scores: Sequence[float], config: Segmentati
     return tuple(sorted(chosen, key=lambda i: boxes[i].x)[: config.max_characters])
 
 
+def split_windows(crop: CharacterCrop, width: float, height: float, config: SegmentationConfig) -> list[CharacterCrop]:
+    """A too-wide component and the row's median character (width, height) in plate pixels in, character-wide windows cut from it out.
+
+    Each window keeps the component's ink between its columns, trimmed to that ink's box;
+    windows whose ink is shorter than min_split_height x height are dropped.
+    """
+    if config.split_width <= 0 or width <= 0:
+        return []
+    mask_height, mask_width = crop.mask.shape
+    per_column = crop.box.w / mask_width
+    per_row = crop.box.h / mask_height
+    window = config.split_width * width
+    step = max(config.split_step * width, per_column)
+    windows = []
+    for left in np.arange(0.0, crop.box.w - window + step / 2, step):
+        first, last = int(round(left / per_column)), int(round((left + window) / per_column))
+        part = crop.mask[:, first:last]
+        rows = np.flatnonzero(part.any(axis=1))
+        columns = np.flatnonzero(part.any(axis=0))
+        if not len(rows) or (rows[-1] - rows[0] + 1) * per_row < config.min_split_height * height:
+            continue
+        top, bottom, start, end = rows[0], rows[-1] + 1, first + columns[0], first + columns[-1] + 1
+        box = Box(
+            crop.box.x + int(round(start * per_column)), crop.box.y + int(round(top * per_row)),
+            max(1, int(round((end - start) * per_column))), max(1, int(round((bottom - top) * per_row))),
+        )
+        windows.append(CharacterCrop(box, crop.mask[top:bottom, start:end]))
+    return windows
+
+
+def wide_members(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig) -> tuple[list[int], float, float]:
+    """Candidate boxes and the boxes of a chosen row in, (indices of candidates in line with the row but too wide, median width, median height) out."""
+    if not row:
+        return [], 0.0, 0.0
+    width = float(np.median([b.w for b in row]))
+    height = float(np.median([b.h for b in row]))
+    centre = float(np.median([b.y + b.h / 2 for b in row]))
+    wide = [
+        i
+        for i, b in enumerate(boxes)
+        if b.w > config.max_width_ratio * width
+        and abs(b.h - height) <= config.height_tolerance * height
+        and abs(b.y + b.h / 2 - centre) <= config.center_tolerance * height
+    ]
+    return wide, width, height
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Every character-shaped component of one threshold setting, left to right, before the row is chosen."""
@@ -156,9 +218,9 @@ def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndar
     return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA), scale
 
 
-def threshold_candidates(resized: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
-    """(plate_height, W) uint8 gray plate and its scale in, its character-shaped components (boxes in plate pixels) out."""
-    binary = threshold_plate(resized, polarity, offset, config)
+def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
+    """(plate_height, W) int16 local contrast of a plate and its scale in, its character-shaped components (boxes in plate pixels) out."""
+    binary = binarize(contrast, polarity, offset)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     components = sorted(character_components(stats, binary.shape[0], config), key=lambda c: c[0].x)
     characters = tuple(
@@ -174,7 +236,8 @@ def threshold_candidates(resized: np.ndarray, scale: float, polarity: str, offse
 def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Candidates]:
     """(H, W, 3) or (H, W) uint8 plate in, the candidate components of every polarity and threshold offset out."""
     resized, scale = resize_plate(plate, config)
-    return [threshold_candidates(resized, scale, p, o, config) for p in config.polarities for o in config.offsets]
+    contrast = local_contrast(resized, config)
+    return [threshold_candidates(contrast, scale, p, o, config) for p in config.polarities for o in config.offsets]
 
 
 def select_row(candidates: Candidates, config: SegmentationConfig) -> tuple[int, ...]:
@@ -194,7 +257,7 @@ def segment_characters(
     """(H, W, 3) BGR or (H, W) gray uint8 plate in, its characters left to right out (boxes in plate pixels)."""
     offset = config.offsets[0] if offset is None else offset
     resized, scale = resize_plate(plate, config)
-    candidates = threshold_candidates(resized, scale, polarity, offset, config)
+    candidates = threshold_candidates(local_contrast(resized, config), scale, polarity, offset, config)
     return as_segmentation(candidates, select_row(candidates, config))
 
 

@@ -19,7 +19,7 @@ from .model import DEFAULT_MODEL, Model
 from .classification import NOT_CHARACTER
 from .plate_formats import learn_formats
 from .recognizer import Recognizer
-from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row
+from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row, split_windows, wide_members
 from .verification import PlateVerifier, train_plate_verifier
 
 # Margin around a labeled scene box when cutting the plate out, as a fraction of its size.
@@ -78,7 +78,11 @@ def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> li
         return None
     labeled = []
     for candidates in variants:
-        for crop in candidates.characters:
+        # Windows cut from too-wide components are read at recognition time too: the
+        # classifier learns which of them are characters and which are logo or dash.
+        wide, width, height = wide_members([c.box for c in candidates.characters], [t.box for t in truth], config.segmentation)
+        windows = [w for i in wide for w in split_windows(candidates.characters[i], width, height, config.segmentation)]
+        for crop in [*candidates.characters, *windows]:
             overlaps = [crop.box.iou(t.box) for t in truth]
             best = int(np.argmax(overlaps))
             if overlaps[best] >= SAME_CHARACTER_IOU:

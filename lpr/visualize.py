@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from .localization import morphology_steps, plate_candidates, to_gray
+from .localization import morphology_steps, plate_candidates, to_gray, working_images
 from .recognizer import PlateReading, Recognizer
 
 PLATE_COLOUR = (0, 200, 0)
@@ -59,8 +59,7 @@ def debug_images(image: np.ndarray, recognizer: Recognizer, cropped: bool = Fals
     if not cropped:
         gray = to_gray(image)
         localization = recognizer.config.localization
-        for scale in localization.scales:
-            work = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for scale, work in working_images(gray, localization):
             steps = morphology_steps(work, localization)
             for index, step in enumerate(fields(steps), start=1):
                 images.append(DebugImage(f"scale{scale:g}_{index}_{step.name}.png", getattr(steps, step.name)))

@@ -12,12 +12,15 @@ import pytest
 from lpr.config import SegmentationConfig
 from lpr.geometry import Box
 from lpr.segmentation import (
+    CharacterCrop,
     candidate_variants,
     horizontal_overlap,
     pooled_row,
     segment_characters,
     segmentation_variants,
+    split_windows,
     threshold_plate,
+    wide_members,
 )
 
 CONFIG = SegmentationConfig()
@@ -88,3 +91,36 @@ def test_most_real_crops_have_a_setting_with_the_right_character_count(shared_da
     right = sum(len(text) in [len(v.characters) for v in segmentation_variants(plate, CONFIG)] for plate, text in crops)
     # Cross-validation finds about 85% of real crops with the right count; 40 crops leave some slack.
     assert right >= 0.7 * len(crops)
+
+
+def merged_component() -> CharacterCrop:
+    """A (40, 60) mask in plate pixels: a 14 px wide full-height bar touching a 40 px wide half-height blob."""
+    mask = np.zeros((80, 120), np.uint8)  # twice the box size, as masks are cut at the resized plate height
+    mask[:, 88:116] = 255
+    mask[20:60, 0:88] = 255
+    return CharacterCrop(Box(100, 10, 60, 40), mask)
+
+
+def test_split_windows_find_the_bar_inside_a_merged_component():
+    windows = split_windows(merged_component(), width=14, height=40, config=CONFIG)
+    assert windows, "the full-height bar should give at least one window"
+    for window in windows:
+        # Only windows whose ink spans the row height survive, and they all sit on the bar.
+        assert window.box.h >= CONFIG.min_split_height * 40
+        assert window.box.x + window.box.w >= 144 and window.box.x + window.box.w <= 160
+        assert window.mask.ndim == 2 and window.mask.any()
+    assert any(abs(w.box.x - 144) <= 1 and abs(w.box.w - 14) <= 1 for w in windows)
+
+
+def test_split_windows_are_off_when_split_width_is_zero():
+    off = SegmentationConfig(split_width=0)
+    assert split_windows(merged_component(), width=14, height=40, config=off) == []
+
+
+def test_wide_members_are_in_line_with_the_row_and_too_wide():
+    row = [Box(10 + 20 * i, 10, 14, 40) for i in range(5)]
+    boxes = row + [Box(120, 12, 60, 38), Box(200, 10, 15, 40), Box(240, 60, 60, 38), Box(300, 10, 60, 12)]
+    wide, width, height = wide_members(boxes, row, CONFIG)
+    assert wide == [5]  # the wide box in the row; not the narrow one, the one below, or the flat one
+    assert (width, height) == (14, 40)
+    assert wide_members(boxes, [], CONFIG) == ([], 0.0, 0.0)

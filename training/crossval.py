@@ -25,6 +25,28 @@ from lpr.datasets import Dataset, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
 
 
+def as_setting(value: object, current: object) -> object:
+    """A value parsed from JSON and the setting's current value in, the value in the current value's type (lists as tuples) out."""
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(as_setting(v, current[0] if current else None) for v in value)
+    return value
+
+
+def with_setting(config: object, assignment: str) -> object:
+    """A (nested) config dataclass and "stage.field=JSON value" in, a copy with that field changed out."""
+    key, _, text = assignment.partition("=")
+    head, _, rest = key.partition(".")
+    if not hasattr(config, head):
+        raise SystemExit(f"crossval: no setting {key!r} in {type(config).__name__}")
+    if rest:
+        return replace(config, **{head: with_setting(getattr(config, head), f"{rest}={text}")})
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SystemExit(f"crossval: {assignment!r}: the value must be JSON (e.g. 120, [5, 10], \"dark\")") from None
+    return replace(config, **{head: as_setting(value, getattr(config, head))})
+
+
 def fold_of(path: Path, folds: int) -> int:
     """The fold (0..folds-1) of an image, from a hash of its file name."""
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % folds
@@ -119,9 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
+        help="change one pipeline setting for this run, e.g. segmentation.offsets=[5,10,20] (repeatable)",
+    )
     args = parser.parse_args(argv)
+    config = lpr.Config()
+    for assignment in args.set:
+        config = with_setting(config, assignment)
     run = cross_validate_states if args.state_given else cross_validate
-    figures = run(args.data, args.folds, args.jobs, lpr.Config())
+    figures = run(args.data, args.folds, args.jobs, config)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
@@ -133,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"method": f"{args.folds}-fold cross-validation by file-name hash", "figures": figures}
+        payload = {"method": f"{args.folds}-fold cross-validation by file-name hash", "settings": args.set, "figures": figures}
         args.out.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 

@@ -56,7 +56,8 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
 
     # Character edges are mostly vertical, so the horizontal Scharr gradient marks text.
     grad = cv2.Scharr(blackhat, cv2.CV_32F, 1, 0)
-    _, high, _, _ = cv2.minMaxLoc(cv2.absdiff(grad, 0))
+    low, high, _, _ = cv2.minMaxLoc(grad)
+    high = max(high, -low)
     # |gradient| scaled to 0-255 in one pass (flat areas make its minimum 0).
     gradient = cv2.convertScaleAbs(grad, alpha=255.0 / (high + 1e-6))
 
@@ -97,12 +98,14 @@ def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateC
     """(H, W) uint8 blob mask in, boxes of plate-shaped blobs (and of joined blob pairs) out, in mask coordinates."""
     blobs = sorted(_blobs(mask, config.min_height), key=lambda b: b[0].x)
     # A plate's gap, logo or bolt often splits its characters into two blobs; their union is a candidate too.
-    joined = [
-        (union_box([a, b]), area_a + area_b)
-        for i, (a, area_a) in enumerate(blobs)
-        for b, area_b in blobs[i + 1 :]
-        if b.x <= a.x + a.w + config.join_gap * max(a.h, b.h) and _joinable(a, b, config)
-    ]
+    tallest = max((b.h for b, _ in blobs), default=0)
+    joined = []
+    for i, (a, area_a) in enumerate(blobs):
+        for b, area_b in blobs[i + 1 :]:
+            if b.x > a.x + a.w + config.join_gap * max(a.h, tallest):
+                break  # sorted by x: every later blob starts even further right
+            if b.x <= a.x + a.w + config.join_gap * max(a.h, b.h) and _joinable(a, b, config):
+                joined.append((union_box([a, b]), area_a + area_b))
     candidates = []
     for box, area in blobs + joined:
         if not (config.min_width <= box.w <= config.max_width and config.min_aspect <= box.aspect <= config.max_aspect):

@@ -28,6 +28,14 @@ def learn_formats(labels: Iterable[tuple[str | None, str]]) -> dict[str, dict[st
     return {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
 
 
+def all_formats(formats: dict[str, dict[str, int]]) -> dict[str, int]:
+    """{state: {layout: count}} in, {layout: count} over every state together out."""
+    merged: Counter = Counter()
+    for layouts in formats.values():
+        merged.update(layouts)
+    return dict(sorted(merged.items()))
+
+
 def best_text_for_layout(predictions: Sequence[CharacterPrediction], wanted: str) -> tuple[str, float] | None:
     """Per-character guesses and a layout of the same length in, the most probable text fitting it and its probability out.
 

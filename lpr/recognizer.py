@@ -14,7 +14,7 @@ from .config import Config
 from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
-from .plate_formats import layout_prior, read_with_formats
+from .plate_formats import all_formats, layout_prior, read_with_formats
 from .verification import PlateVerifier
 from .segmentation import CharacterCrop, Segmentation, candidate_variants, horizontal_overlap, pooled_row, split_windows, wide_members
 
@@ -143,6 +143,20 @@ class Recognizer:
         formats = self.model.info.get("formats", {})
         return formats.get(self.state) if isinstance(formats, dict) else None
 
+    def layout_prior_counts(self) -> tuple[dict[str, int] | None, float]:
+        """The {layout: count} that re-rank this recognizer's candidates and their pseudo-count out.
+
+        The state's layouts when it is known to the model, else (when general_formats is on)
+        every state's layouts together, else None.
+        """
+        settings = self.config.recognition
+        if self.formats is not None:
+            return self.formats, settings.format_smoothing
+        formats = self.model.info.get("formats", {})
+        if settings.general_formats and isinstance(formats, dict) and formats:
+            return all_formats(formats), settings.general_format_smoothing
+        return None, settings.format_smoothing
+
     def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0)) -> PlateReading | None:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
         settings = self.config.recognition
@@ -179,7 +193,8 @@ class Recognizer:
         if best is None:
             return None
         _, segmentation, chosen = best
-        candidates = state_candidates(chosen, self.formats, settings.top_n, settings.format_smoothing)
+        formats, smoothing = self.layout_prior_counts()
+        candidates = state_candidates(chosen, formats, settings.top_n, smoothing)
         characters = tuple(
             CharacterReading(char, _guess_confidence(p, char), c.box.shifted(*origin))
             for char, p, c in zip(candidates[0].plate, chosen, segmentation.characters)

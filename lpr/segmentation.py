@@ -226,18 +226,25 @@ def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offs
     characters = tuple(
         CharacterCrop(
             box.scaled(1.0 / scale),
-            np.where(labels[box.y : box.y + box.h, box.x : box.x + box.w] == label, 255, 0).astype(np.uint8),
+            np.where(labels[box.y : box.y + box.h, box.x : box.x + box.w] == label, np.uint8(255), np.uint8(0)),
         )
         for box, label in components
     )
     return Candidates(characters, polarity, offset, binary)
 
 
+def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:
+    """Segmentation settings in, every (polarity, offset) to threshold a plate with out."""
+    if not config.dark_offsets and not config.light_offsets:
+        raise ValueError("segmentation settings have no threshold offsets")
+    return [("dark", o) for o in config.dark_offsets] + [("light", o) for o in config.light_offsets]
+
+
 def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Candidates]:
     """(H, W, 3) or (H, W) uint8 plate in, the candidate components of every polarity and threshold offset out."""
     resized, scale = resize_plate(plate, config)
     contrast = local_contrast(resized, config)
-    return [threshold_candidates(contrast, scale, p, o, config) for p in config.polarities for o in config.offsets]
+    return [threshold_candidates(contrast, scale, p, o, config) for p, o in threshold_settings(config)]
 
 
 def select_row(candidates: Candidates, config: SegmentationConfig) -> tuple[int, ...]:
@@ -255,7 +262,12 @@ def segment_characters(
     plate: np.ndarray, config: SegmentationConfig, polarity: str = "dark", offset: int | None = None
 ) -> Segmentation:
     """(H, W, 3) BGR or (H, W) gray uint8 plate in, its characters left to right out (boxes in plate pixels)."""
-    offset = config.offsets[0] if offset is None else offset
+    if offset is None:
+        # The polarity's first offset, or the first of any when that polarity has none.
+        own = config.dark_offsets if polarity == "dark" else config.light_offsets
+        offset = next(iter(own or config.dark_offsets + config.light_offsets), None)
+        if offset is None:
+            raise ValueError("segmentation settings have no threshold offsets")
     resized, scale = resize_plate(plate, config)
     candidates = threshold_candidates(local_contrast(resized, config), scale, polarity, offset, config)
     return as_segmentation(candidates, select_row(candidates, config))

@@ -6,6 +6,7 @@ import pytest
 
 from lpr.classification import CharacterGuess, CharacterPrediction
 from lpr.plate_formats import (
+    all_formats,
     best_text_for_layout,
     layout,
     learn_formats,
@@ -60,3 +61,9 @@ def test_read_with_formats_prefers_the_states_common_layout():
 
 def test_read_with_formats_with_no_fitting_layout_is_empty():
     assert read_with_formats(AMBIGUOUS, {"DDDDDD": 3}) == []
+
+
+def test_all_formats_adds_up_every_states_layouts():
+    merged = all_formats({"md": {"LLLDDDD": 3, "DLLDDD": 1}, "va": {"LLLDDDD": 2}, "wy": {}})
+    assert merged == {"DLLDDD": 1, "LLLDDDD": 5}
+    assert all_formats({}) == {}

@@ -9,6 +9,7 @@ import cv2
 import pytest
 
 from lpr.classification import CharacterGuess, CharacterPrediction
+from lpr.config import Config
 from lpr.model import load_model
 from lpr.plate_formats import layout
 from lpr.recognizer import Recognizer, state_candidates, text_candidates, trim_row_ends
@@ -55,16 +56,21 @@ def test_recognizer_uses_the_formats_stored_in_the_model(samples):
     with open(samples / "crops" / "labels.csv", newline="") as stream:
         row = next(csv.DictReader(stream))
     image = cv2.imread(str(samples / "crops" / row["image"]))
-    plain = Recognizer(model).read_plate(image)
+    # The reading by shapes alone, without any layouts.
+    config = dataclasses.replace(Config(), recognition=dataclasses.replace(Config().recognition, general_formats=False))
+    plain = Recognizer(model, config).read_plate(image)
     # A state whose only layout is that of a lesser candidate: the reading must follow it.
     wanted = next(layout(c.plate) for c in plain.candidates if layout(c.plate) != layout(plain.text))
     letters = dataclasses.replace(model, info=model.info | {"formats": {"zz": {wanted: 1000}}})
     reading = Recognizer(letters, state="ZZ").read_plate(image)
     assert layout(reading.text) == wanted and reading.text in [c.plate for c in reading.candidates]
     assert "".join(c.char for c in reading.characters) == reading.text
-    # Another state, or none, reads as before.
-    assert Recognizer(letters, state="md").read_plate(image).text == plain.text
-    assert Recognizer(letters).read_plate(image).text == plain.text
+    # Another state, or none, falls back on every state's layouts together (here only zz's)...
+    assert layout(Recognizer(letters, state="md").read_plate(image).text) == wanted
+    assert layout(Recognizer(letters).read_plate(image).text) == wanted
+    # ...unless that fallback is off: then it reads as the shapes say.
+    assert Recognizer(letters, config, state="md").read_plate(image).text == plain.text
+    assert Recognizer(letters, config).read_plate(image).text == plain.text
 
 
 def test_trim_row_ends_drops_weak_end_members_only():
@@ -87,3 +93,79 @@ def test_trained_model_stores_each_states_layouts_and_keeps_them_when_saved(trai
     state = next(iter(formats))
     assert Recognizer(trained_model, state=state.upper()).formats == formats[state]
     assert Recognizer(trained_model, state="zz").formats is None
+
+
+def test_scene_candidates_are_read_most_plate_like_first_and_at_most_max_candidates():
+    from conftest import few_images
+
+    import lpr
+    from lpr.localization import to_gray
+
+    recognizer = Recognizer()
+    assert recognizer.verifier is not None
+    settings = recognizer.verifier.config
+    for path in few_images(4):
+        image = lpr.read_image(path)
+        gray = to_gray(image)
+        chosen = recognizer.candidates_to_read(image, gray)
+        assert len(chosen) <= recognizer.config.localization.max_candidates
+        scores = recognizer.verifier.candidate_scores(gray, chosen)
+        assert list(scores) == sorted(scores, reverse=True)
+        assert all(s >= settings.min_candidate_score for s in scores)
+
+
+def test_without_verifier_scene_plates_are_gated_by_confidence(samples):
+    import lpr
+
+    model = load_model()
+    plain = Recognizer(dataclasses.replace(model, verifier=None))
+    assert plain.verifier is None
+    truth = (samples / "scenes" / "scene-02.txt").read_text().split("\t")[-1].strip()
+    plates = plain.recognize(lpr.read_image(samples / "scenes" / "scene-02.jpg"))
+    assert truth in [p.text for p in plates]
+    assert all(p.confidence >= plain.config.recognition.min_confidence for p in plates)
+
+
+def plate_with_logo(left: str, right: str):
+    """A light (110, 300, 3) plate reading left + right, with a dark round logo between them touching the first of right."""
+    import numpy as np
+
+    from lpr.datasets.synthetic import glyph_mask, paint
+
+    plate = np.full((110, 300, 3), 230, np.uint8)
+    x = 14
+    for char in left:
+        glyph = glyph_mask(char, 56)
+        paint(plate, glyph, (30, 30, 30), x, 28)
+        x += glyph.shape[1] + 7
+    radius = 22
+    centre = x + radius + 2
+    cv2.circle(plate, (centre, 56), radius, (50, 50, 50), -1)
+    x = centre + radius - 2
+    for char in right:
+        glyph = glyph_mask(char, 56)
+        paint(plate, glyph, (30, 30, 30), x, 28)
+        x += glyph.shape[1] + 7
+    return plate
+
+
+def test_characters_touching_a_logo_are_read_back_from_windows():
+    import numpy as np
+
+    from lpr.datasets.synthetic import random_plate_text
+
+    model = load_model()
+    split = Recognizer(model)
+    unsplit = Recognizer(model, dataclasses.replace(Config(), segmentation=dataclasses.replace(Config().segmentation, split_width=0)))
+    rng = np.random.default_rng(0)
+    right = {"split": 0, "unsplit": 0}
+    count = 20
+    for _ in range(count):
+        text = random_plate_text(rng)[:7]
+        cut = int(rng.integers(2, len(text) - 1))
+        plate = plate_with_logo(text[:cut], text[cut:])
+        for name, recognizer in (("split", split), ("unsplit", unsplit)):
+            readings = recognizer.recognize(plate, cropped=True)
+            right[name] += bool(readings) and readings[0].text == text
+    # The merged logo + character is too wide for one character: without windows it is lost.
+    assert right["split"] >= 0.6 * count and right["split"] >= right["unsplit"] + 0.3 * count, right

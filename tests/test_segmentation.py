@@ -67,8 +67,11 @@ def test_bars_segment_left_to_right_with_boxes_on_the_bars():
 
 
 def test_one_variant_per_polarity_and_offset():
-    assert len(segmentation_variants(synthetic_plate(), CONFIG)) == len(CONFIG.polarities) * len(CONFIG.offsets)
-    assert len(candidate_variants(synthetic_plate(), CONFIG)) == len(CONFIG.polarities) * len(CONFIG.offsets)
+    settings = len(CONFIG.dark_offsets) + len(CONFIG.light_offsets)
+    assert len(segmentation_variants(synthetic_plate(), CONFIG)) == settings
+    assert len(candidate_variants(synthetic_plate(), CONFIG)) == settings
+    dark_only = SegmentationConfig(dark_offsets=(5, 20), light_offsets=())
+    assert [(v.polarity, v.offset) for v in candidate_variants(synthetic_plate(), dark_only)] == [("dark", 5), ("dark", 20)]
 
 
 def test_pooled_row_keeps_the_best_of_rival_cuts_and_drops_an_off_row_box():

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
     parser.add_argument(
         "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
-        help="change one pipeline setting for this run, e.g. segmentation.offsets=[5,10,20] (repeatable)",
+        help="change one pipeline setting for this run, e.g. segmentation.dark_offsets=[5,10,20] (repeatable)",
     )
     args = parser.parse_args(argv)
     config = lpr.Config()

@@ -95,7 +95,7 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
     arrays = {"coef": coef, "intercept": intercept, "classes": classes}
     if model.verifier is not None:
         verifier = model.verifier
-        scores = {"candidate": verifier.candidate, "reading": verifier.reading}
+        scores = {name: getattr(verifier, name) for name in _VERIFIER_SCORES}
         verifier_arrays = {
             f"verifier_{name}_{part}": np.asarray(getattr(score, part), dtype=np.float32)
             for name, score in scores.items()

@@ -209,33 +209,33 @@ class Recognizer:
         return trim_row_ends(row, scores, self.config.recognition.min_end_score, self.config.recognition.min_characters)
 
     def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
-        """All components of one polarity and the boxes of their row in, the best character-wide window cut from a too-wide component for each gap of the row, classified, out.
+        """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each gap of the row, classified, out.
 
-        A gap (before, between or after the row's characters) gets one window at most: the
-        merged blob is one character and a logo, dash or picture, and only the character
-        should come back.
+        Only a gap between two characters, wide enough for one more, is searched (beyond the
+        row's ends windows are mostly frame, bolts and artwork), and it gets one window at
+        most: the merged blob is one character and a logo, dash or picture.
         """
         settings = self.config.segmentation
+        centres = sorted(b.x + b.w / 2 for b in row)
+        if len(centres) < 2:
+            return []
+        pitch = float(np.median(np.diff(centres)))
         wide, width, height = wide_members([c.box for c in components], row, settings)
-        windows = [
-            w
-            for i in wide
-            for w in split_windows(components[i], width, height, settings)
-            if all(horizontal_overlap(w.box, b) <= settings.max_horizontal_overlap for b in row)
-        ]
+        gaps: list[int] = []
+        windows: list[CharacterCrop] = []
+        for window in (w for i in wide for w in split_windows(components[i], width, height, settings)):
+            gap = bisect.bisect(centres, window.box.x + window.box.w / 2)
+            if not 0 < gap < len(centres) or centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
+                continue
+            if all(horizontal_overlap(window.box, b) <= settings.max_horizontal_overlap for b in row):
+                gaps.append(gap)
+                windows.append(window)
         if not windows:
             return []
         predictions = self.model.classifier.predict([w.mask for w in windows], self.config.recognition.alternatives_per_character)
-        centres = sorted(b.x + b.w / 2 for b in row)
-        pitch = float(np.median(np.diff(centres))) if len(centres) > 1 else 0.0
         best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
-        for window, prediction in zip(windows, predictions):
+        for gap, window, prediction in zip(gaps, windows, predictions):
             score = candidate_score(prediction)
-            gap = bisect.bisect(centres, window.box.x + window.box.w / 2)
-            # Only a gap between two characters, wide enough for one more, can have lost one:
-            # windows beyond the row's ends are mostly frame, bolts and artwork.
-            if not 0 < gap < len(centres) or centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
-                continue
             if score >= self.config.recognition.min_split_score and score > best.get(gap, (-1.0,))[0]:
                 best[gap] = (score, window, prediction)
         return [(window, prediction) for _, window, prediction in best.values()]

@@ -53,8 +53,6 @@ def binarize(contrast: np.ndarray, polarity: str, offset: int) -> np.ndarray:
 
 def threshold_plate(gray: np.ndarray, polarity: str, offset: int, config: SegmentationConfig) -> np.ndarray:
     """(H, W) uint8 gray plate in, (H, W) uint8 binary out with characters as 255, by adaptive (local mean) thresholding."""
-    if polarity not in POLARITIES:
-        raise ValueError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
     return binarize(local_contrast(gray, config), polarity, offset)
 
 
@@ -264,10 +262,8 @@ def segment_characters(
     """(H, W, 3) BGR or (H, W) gray uint8 plate in, its characters left to right out (boxes in plate pixels)."""
     if offset is None:
         # The polarity's first offset, or the first of any when that polarity has none.
-        own = config.dark_offsets if polarity == "dark" else config.light_offsets
-        offset = next(iter(own or config.dark_offsets + config.light_offsets), None)
-        if offset is None:
-            raise ValueError("segmentation settings have no threshold offsets")
+        settings = threshold_settings(config)
+        offset = next((o for p, o in settings if p == polarity), settings[0][1])
     resized, scale = resize_plate(plate, config)
     candidates = threshold_candidates(local_contrast(resized, config), scale, polarity, offset, config)
     return as_segmentation(candidates, select_row(candidates, config))

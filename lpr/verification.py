@@ -174,15 +174,15 @@ def gather_examples(recognizer: Recognizer, datasets: Sequence[Dataset], config:
             continue
         for features, candidate in zip(candidate_features(gray, candidates, settings), candidates):
             reading = recognizer.read_candidate(image, candidate)
-            overlap = max([reading.box.iou(t) for t in truths], default=0.0) if reading is not None else 0.0
-            overlap = max([overlap] + [candidate.box.iou(t) for t in truths])
-            label = _label(overlap, settings)
+            on_plate = max([reading.box.iou(t) for t in truths], default=0.0) if reading is not None else 0.0
+            # A candidate is a plate when it, or the reading it leads to, lands on one.
+            label = _label(max([on_plate] + [candidate.box.iou(t) for t in truths]), settings)
             if label is not None:
                 examples.candidates.append(features)
                 examples.candidate_labels.append(label)
             if reading is None:
                 continue
-            label = _label(max([reading.box.iou(t) for t in truths], default=0.0), settings)
+            label = _label(on_plate, settings)
             if label is not None:
                 boxes = [c.box for c in reading.characters]
                 examples.readings.append(reading_features(gray, boxes, [c.confidence for c in reading.characters], reading.confidence, settings))

@@ -115,6 +115,8 @@ def verifier_settings(config: VerifierConfig) -> dict[str, Any]:
         "hog_cell": config.hog_cell,
         "hog_bins": config.hog_bins,
         "band_margin": list(config.band_margin),
+        "plate_window": list(config.plate_window),
+        "plate_margin": list(config.plate_margin),
         "search_candidates": config.search_candidates,
         "min_candidate_score": config.min_candidate_score,
         "min_score": config.min_score,
@@ -272,17 +274,21 @@ def _verifier_config(entry: Any, path: str) -> VerifierConfig:
     try:
         window = tuple(int(v) for v in entry["window"])
         margin = tuple(float(v) for v in entry["band_margin"])
+        plate_window = tuple(int(v) for v in entry["plate_window"])
+        plate_margin = tuple(float(v) for v in entry["plate_margin"])
         cell, bins, search = int(entry["hog_cell"]), int(entry["hog_bins"]), int(entry["search_candidates"])
         thresholds = float(entry["min_candidate_score"]), float(entry["min_score"])
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ModelError(f"{path}: malformed verifier metadata ({type(error).__name__}: {error})") from None
-    if len(window) != 2 or not all(0 < v <= MAX_VERIFIER_SIDE for v in window) or not 0 < cell <= min(window) // 2 or not 0 < bins <= 64:
-        raise ModelError(f"{path}: verifier window {window} / HOG cell {cell} / bins {bins} out of range")
-    if len(margin) != 2 or not all(0 <= v <= 10 for v in margin) or not all(math.isfinite(t) for t in thresholds) or not 0 < search <= 1000:
-        raise ModelError(f"{path}: verifier band margin {margin}, search {search} or thresholds {thresholds} out of range")
+    for size in (window, plate_window):
+        if len(size) != 2 or not all(0 < v <= MAX_VERIFIER_SIDE for v in size) or not 0 < cell <= min(size) // 2 or not 0 < bins <= 64:
+            raise ModelError(f"{path}: verifier window {size} / HOG cell {cell} / bins {bins} out of range")
+    margins_ok = all(len(m) == 2 and all(0 <= v <= 10 for v in m) for m in (margin, plate_margin))
+    if not margins_ok or not all(math.isfinite(t) for t in thresholds) or not 0 < search <= 1000:
+        raise ModelError(f"{path}: verifier margins {margin} {plate_margin}, search {search} or thresholds {thresholds} out of range")
     return VerifierConfig(
-        window=window, hog_cell=cell, hog_bins=bins, band_margin=margin, search_candidates=search,
-        min_candidate_score=thresholds[0], min_score=thresholds[1],
+        window=window, hog_cell=cell, hog_bins=bins, band_margin=margin, plate_window=plate_window, plate_margin=plate_margin,
+        search_candidates=search, min_candidate_score=thresholds[0], min_score=thresholds[1],
     )
 
 

@@ -297,7 +297,7 @@ class Recognizer:
                 return None
             return reading.confidence
         score = self.verifier.reading_score(
-            gray, [c.box for c in reading.characters], [c.confidence for c in reading.characters], reading.confidence
+            gray, [c.box for c in reading.characters], [c.confidence for c in reading.characters], reading.confidence, reading.box
         )
         return score if score >= self.verifier.config.min_score else None
 

@@ -57,30 +57,39 @@ class PlateVerifier:
             return np.zeros(0)
         return self.candidate(candidate_features(gray, candidates, self.config))
 
-    def reading_score(self, gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float) -> float:
-        """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence) in, its plate score out."""
-        features = reading_features(gray, boxes, confidences, plate_confidence, self.config)
+    def reading_score(
+        self, gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, plate_box: Box
+    ) -> float:
+        """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence, plate box) in, its plate score out."""
+        features = reading_features(gray, boxes, confidences, plate_confidence, plate_box, self.config)
         return float(self.reading(features[None])[0])
+
+
+def hog_length(window: tuple[int, int], config: VerifierConfig) -> int:
+    """A (width, height) window and the verifier's HOG settings in, the length of window_hog's vectors out."""
+    width, height = window
+    return (height // config.hog_cell - 1) * (width // config.hog_cell - 1) * 4 * config.hog_bins
 
 
 def descriptor_lengths(config: VerifierConfig) -> tuple[int, int]:
     """Verifier settings in, the lengths of the (candidate, reading) feature vectors out."""
-    width, height = config.window
-    cells = (height // config.hog_cell - 1) * (width // config.hog_cell - 1) * 4 * config.hog_bins
-    return cells + CANDIDATE_STATISTICS, cells + READING_STATISTICS
+    band = hog_length(config.window, config)
+    return band + CANDIDATE_STATISTICS, band + READING_STATISTICS + hog_length(config.plate_window, config)
 
 
-def window_hog(gray: np.ndarray, boxes: Sequence[Box], config: VerifierConfig) -> np.ndarray:
-    """(H, W) uint8 gray scene and n boxes in, (n, d) float32 HOG of each box grown by band_margin and resized to the window out."""
+def window_hog(
+    gray: np.ndarray, boxes: Sequence[Box], window: tuple[int, int], margin: tuple[float, float], config: VerifierConfig
+) -> np.ndarray:
+    """(H, W) uint8 gray scene and n boxes in, (n, d) float32 HOG of each box grown by margin and resized to the (width, height) window out."""
     height, width = gray.shape[:2]
-    windows = np.zeros((len(boxes), config.window[1], config.window[0]), np.float32)
+    windows = np.zeros((len(boxes), window[1], window[0]), np.float32)
     for i, box in enumerate(boxes):
-        region = box.expanded(config.band_margin[0], config.band_margin[1], width, height)
+        region = box.expanded(margin[0], margin[1], width, height)
         if region.w < 2 or region.h < 2:
             continue
         patch = gray[region.y : region.y + region.h, region.x : region.x + region.w]
-        interpolation = cv2.INTER_AREA if region.w > config.window[0] else cv2.INTER_LINEAR
-        windows[i] = cv2.resize(patch, config.window, interpolation=interpolation)
+        interpolation = cv2.INTER_AREA if region.w > window[0] else cv2.INTER_LINEAR
+        windows[i] = cv2.resize(patch, window, interpolation=interpolation)
     # Unsigned gradients: plates with light characters on dark look the same as the reverse.
     return hog_features(windows / 255.0, config.hog_cell, config.hog_bins)
 
@@ -88,7 +97,7 @@ def window_hog(gray: np.ndarray, boxes: Sequence[Box], config: VerifierConfig) -
 def candidate_features(gray: np.ndarray, candidates: Sequence[PlateCandidate], config: VerifierConfig) -> np.ndarray:
     """(H, W) uint8 gray scene and n candidates in, (n, d) float32 features (HOG of the region, blob fill, log aspect) out."""
     statistics = np.array([[c.score, np.log(c.box.aspect)] for c in candidates], np.float32).reshape(-1, CANDIDATE_STATISTICS)
-    return np.hstack([window_hog(gray, [c.box for c in candidates], config), statistics])
+    return np.hstack([window_hog(gray, [c.box for c in candidates], config.window, config.band_margin, config), statistics])
 
 
 def reading_statistics(boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float) -> np.ndarray:
@@ -119,14 +128,23 @@ def reading_statistics(boxes: Sequence[Box], confidences: Sequence[float], plate
 
 
 def reading_features(
-    gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, config: VerifierConfig
+    gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, plate_box: Box, config: VerifierConfig
 ) -> np.ndarray:
-    """(H, W) uint8 gray scene and a reading's character boxes and confidences in, (d,) float32 features out."""
+    """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence, plate box) in, (d,) float32 features out.
+
+    The features are the HOG of the character band, the reading's statistics and the HOG of the whole plate box.
+    """
     if not boxes:
         raise ValueError("a reading needs at least one character box")
     left, top = min(b.x for b in boxes), min(b.y for b in boxes)
     band = Box(left, top, max(b.x + b.w for b in boxes) - left, max(b.y + b.h for b in boxes) - top)
-    return np.concatenate([window_hog(gray, [band], config)[0], reading_statistics(boxes, confidences, plate_confidence)])
+    return np.concatenate(
+        [
+            window_hog(gray, [band], config.window, config.band_margin, config)[0],
+            reading_statistics(boxes, confidences, plate_confidence),
+            window_hog(gray, [plate_box], config.plate_window, config.plate_margin, config)[0],
+        ]
+    )
 
 
 def fit_linear_score(features: np.ndarray, labels: np.ndarray, regularization: float) -> LinearScore:
@@ -185,7 +203,8 @@ def gather_examples(recognizer: Recognizer, datasets: Sequence[Dataset], config:
             label = _label(on_plate, settings)
             if label is not None:
                 boxes = [c.box for c in reading.characters]
-                examples.readings.append(reading_features(gray, boxes, [c.confidence for c in reading.characters], reading.confidence, settings))
+                confidences = [c.confidence for c in reading.characters]
+                examples.readings.append(reading_features(gray, boxes, confidences, reading.confidence, reading.box, settings))
                 examples.reading_labels.append(label)
     return examples
 

@@ -238,7 +238,7 @@ def test_missing_verifier_arrays_are_refused(with_verifier: Model, tmp_path: Pat
         load_model(write_arrays(tmp_path / "missing.npz", arrays))
 
 
-@pytest.mark.parametrize("change", [{"window": [96]}, {"hog_cell": 0}, {"min_score": "high"}, {"search_candidates": 0}, {"window": [10**6, 32]}])
+@pytest.mark.parametrize("change", [{"window": [96]}, {"hog_cell": 0}, {"min_score": "high"}, {"search_candidates": 0}, {"window": [10**6, 32]}, {"plate_window": [96, 0]}])
 def test_malformed_verifier_settings_are_refused(with_verifier: Model, tmp_path: Path, change: dict):
     arrays = model_arrays(with_verifier)
     metadata = json.loads(str(arrays["metadata"]))

@@ -37,18 +37,18 @@ def test_descriptors_have_the_advertised_lengths():
     candidates = [PlateCandidate(Box(10, 10, 90, 30), 0.7), PlateCandidate(Box(150, 40, 60, 25), 0.5)]
     candidate_length, reading_length = descriptor_lengths(CONFIG)
     assert candidate_features(gray, candidates, CONFIG).shape == (2, candidate_length)
-    assert reading_features(gray, even_row(6), [0.9] * 6, 0.9, CONFIG).shape == (reading_length,)
+    assert reading_features(gray, even_row(6), [0.9] * 6, 0.9, Box(0, 0, 140, 50), CONFIG).shape == (reading_length,)
     assert candidate_features(gray, candidates, CONFIG).dtype == np.float32
 
 
 def test_window_hog_of_a_box_outside_the_image_is_zero():
     gray = np.full((50, 50), 128, np.uint8)
-    assert not window_hog(gray, [Box(80, 80, 10, 10)], CONFIG).any()
+    assert not window_hog(gray, [Box(80, 80, 10, 10)], CONFIG.window, CONFIG.band_margin, CONFIG).any()
 
 
 def test_reading_without_characters_is_refused():
     with pytest.raises(ValueError, match="at least one character"):
-        reading_features(np.zeros((40, 40), np.uint8), [], [], 0.5, CONFIG)
+        reading_features(np.zeros((40, 40), np.uint8), [], [], 0.5, Box(0, 0, 20, 10), CONFIG)
 
 
 def test_statistics_of_an_even_row_and_of_a_ragged_one():

@@ -11,7 +11,7 @@ Typical use::
 from lpr.datasets import Dataset, load_dataset
 
 from .classification import CharacterClassifier, CharacterPrediction
-from .config import Config, FeatureConfig, LocalizationConfig, RecognitionConfig, SegmentationConfig
+from .config import ClassifierConfig, Config, FeatureConfig, LocalizationConfig, RecognitionConfig, SegmentationConfig, VerifierConfig
 from .errors import ImageReadError, LabelError, LprError, ModelError, OutputExistsError
 from .evaluation import Evaluation, EvaluationSummary, evaluate
 from .features import BBPSDescriptor, bbps_features
@@ -20,6 +20,7 @@ from .imageio import decode_image, list_images, read_image
 from .localization import PlateCandidate, plate_candidates
 from .model import Model, load_model, save_model
 from .recognizer import CharacterReading, PlateReading, Recognizer, TextCandidate
+from .verification import PlateVerifier, train_plate_verifier
 from .segmentation import CharacterCrop, Segmentation, segment_characters
 from .training import TrainingReport, train_model
 
@@ -29,6 +30,7 @@ __all__ = [
     "BBPSDescriptor",
     "Box",
     "CharacterClassifier",
+    "ClassifierConfig",
     "CharacterCrop",
     "CharacterPrediction",
     "CharacterReading",
@@ -46,12 +48,14 @@ __all__ = [
     "OutputExistsError",
     "PlateCandidate",
     "PlateReading",
+    "PlateVerifier",
     "RecognitionConfig",
     "Recognizer",
     "Segmentation",
     "SegmentationConfig",
     "TextCandidate",
     "TrainingReport",
+    "VerifierConfig",
     "bbps_features",
     "decode_image",
     "evaluate",
@@ -63,4 +67,5 @@ __all__ = [
     "save_model",
     "segment_characters",
     "train_model",
+    "train_plate_verifier",
 ]

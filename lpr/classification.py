@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from .config import FeatureConfig
+from .config import ClassifierConfig, FeatureConfig
 from .features import BBPSDescriptor
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -75,7 +75,7 @@ def build_pipeline(features: FeatureConfig, regularization: float) -> Pipeline:
 class CharacterClassifier:
     """BBPS + LinearSVC over character masks, with softmax-calibrated confidences."""
 
-    def __init__(self, features: FeatureConfig | None = None, regularization: float = 1.0):
+    def __init__(self, features: FeatureConfig | None = None, regularization: float = ClassifierConfig().regularization):
         self.features = features or FeatureConfig()
         self.regularization = regularization
         self.pipeline = build_pipeline(self.features, regularization)

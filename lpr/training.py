@@ -149,10 +149,10 @@ def split_by_source(samples: Sequence[CharacterSample], heldout_fraction: float,
 
 
 def fit_classifier(
-    samples: Sequence[CharacterSample], features: FeatureConfig, region: str, seed: int
+    samples: Sequence[CharacterSample], features: FeatureConfig, region: str, seed: int, regularization: float
 ) -> CharacterClassifier:
     """Character samples in, a fitted CharacterClassifier out; a state's own characters weigh STATE_WEIGHT times more."""
-    classifier = CharacterClassifier(features)
+    classifier = CharacterClassifier(features, regularization)
     weights = np.array([STATE_WEIGHT if region != DEFAULT_MODEL and s.state == region else 1.0 for s in samples])
     return classifier.fit([s.mask for s in samples], [s.label for s in samples], seed=seed, sample_weight=weights)
 
@@ -176,6 +176,7 @@ def train_model(
     plates (whole images), scored on that fifth; the returned model uses every plate.
     """
     region = region.lower()
+    config = config or Config()
     features = features or FeatureConfig()
     samples, plates, usable, unreadable = collect_characters(datasets, config, progress)
     if len(samples) < 2 or len({s.label for s in samples}) < 2:
@@ -187,13 +188,13 @@ def train_model(
     if len(held) and len({samples[i].label for i in train}) >= 2:
         characters = [samples[i] for i in held if samples[i].label != NOT_CHARACTER]
         scored = [s for s in characters if region == DEFAULT_MODEL or s.state == region] or characters
-        probe = fit_classifier([samples[i] for i in train], features, region, seed)
+        probe = fit_classifier([samples[i] for i in train], features, region, seed, config.classifier.regularization)
         predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1)]
         accuracy = float(np.mean([p == s.label for p, s in zip(predicted, scored)]))
         heldout = len(scored)
     else:
         heldout = 0
-    classifier = fit_classifier(samples, features, region, seed)
+    classifier = fit_classifier(samples, features, region, seed, config.classifier.regularization)
     report = TrainingReport(
         plates=plates,
         usable_plates=usable,

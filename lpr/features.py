@@ -72,7 +72,8 @@ def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndar
     canvas = np.zeros((target_h, target_w), np.float32)
     top, left = (target_h - h) // 2, (target_w - w) // 2
     canvas[top : top + h, left : left + w] = ink
-    return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
+    # INTER_AREA's float sums can overshoot 1 by a rounding error; coverage is a fraction.
+    return np.clip(cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
 
 def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.ndarray:

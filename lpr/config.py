@@ -149,6 +149,10 @@ class SegmentationConfig:
     # 5-fold cross-validation on us-plates: off -> exact 78.8%, characters 92.89%; on ->
     # 79.2%, 93.00%; every gap (split_gap 0) -> 78.8%; row ends searched too -> 76.5%.
     split_gap: float = 1.6
+    # Once a row is found, every threshold setting's binary is cut to the row's band (its
+    # median top and bottom grown by band_margin x the median character height) and its
+    # components are found again: characters touching the frame, bolts or slogan come free.
+    band_margin: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,10 @@ class ClassifierConfig:
     # truth in the top 5): 0.1 -> 80.7%, 93.2%, 84.1%; 0.3 -> 80.7%, 93.4%, 84.3%;
     # 1 -> 80.3%, 93.3%, 82.6%; 3 -> 79.2%, 93.0%, 82.0%.
     regularization: float = 0.3
+    # Every training plate is also read shrunk to these heights (px): scene plates are
+    # often 25-40 px high, and their characters, upscaled for segmentation, are blockier
+    # than those of a sharp crop.
+    shrunk_heights: tuple[int, ...] = (32,)
 
 
 @dataclass(frozen=True)

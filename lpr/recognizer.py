@@ -16,7 +16,9 @@ from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
 from .plate_formats import all_formats, layout_prior, read_with_formats
 from .verification import PlateVerifier
-from .segmentation import CharacterCrop, Segmentation, candidate_variants, horizontal_overlap, pooled_row, split_windows, wide_members
+from .segmentation import (
+    CharacterCrop, Segmentation, band_candidates, candidate_variants, changed_candidates, character_band, horizontal_overlap, pooled_row, split_windows, wide_members,
+)
 
 
 @dataclass(frozen=True)
@@ -161,26 +163,26 @@ class Recognizer:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
         settings = self.config.recognition
         variants = candidate_variants(plate, self.config.segmentation)
-        # One classifier call for every candidate of every variant is much cheaper than one per variant.
-        masks = [c.mask for v in variants for c in v.characters]
-        if not masks:
-            return None
-        predictions = self.model.classifier.predict(masks, settings.alternatives_per_character)
+        classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
+        # Second pass: each polarity's first row gives the character band, and every binary
+        # cut to it frees the characters that touched the frame or slogan.
+        freed: list[tuple[str, CharacterCrop]] = []
+        for polarity, pool in classified.items():
+            row = self._row(self._readable(pool))
+            if not row:
+                continue
+            band = character_band([self._readable(pool)[i][0].box for i in row], self.config.segmentation)
+            for variant in (v for v in variants if v.polarity == polarity):
+                cut = changed_candidates(band_candidates(variant, band, self.config.segmentation), variant)
+                freed.extend((polarity, c) for c in cut.characters)
+        for polarity, pool in self._classified(freed).items():
+            classified[polarity].extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
-        pools: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
-        components: dict[str, list[CharacterCrop]] = {}
-        start = 0
-        for variant in variants:
-            own = predictions[start : start + len(variant.characters)]
-            start += len(variant.characters)
-            components.setdefault(variant.polarity, []).extend(variant.characters)
+        for polarity, components in classified.items():
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
-            pools.setdefault(variant.polarity, []).extend(
-                (c, p) for c, p in zip(variant.characters, own) if p.not_character < settings.max_not_character
-            )
-        for polarity, pool in pools.items():
+            pool = self._readable(components)
             row = self._row(pool)
-            pool = pool + self._split_candidates(components[polarity], [pool[i][0].box for i in row])
+            pool = pool + self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
             row = self._row(pool)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
@@ -201,6 +203,21 @@ class Recognizer:
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)
+
+    def _classified(self, crops: list[tuple[str, CharacterCrop]]) -> dict[str, list[tuple[CharacterCrop, CharacterPrediction]]]:
+        """(polarity, candidate) pairs in, {polarity: [(candidate, prediction), ...]} out, in one classifier call."""
+        if not crops:
+            return {}
+        predictions = self.model.classifier.predict([c.mask for _, c in crops], self.config.recognition.alternatives_per_character)
+        classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
+        for (polarity, crop), prediction in zip(crops, predictions):
+            classified.setdefault(polarity, []).append((crop, prediction))
+        return classified
+
+    def _readable(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
+        """Classified candidates in, those the classifier does not take for junk out."""
+        limit = self.config.recognition.max_not_character
+        return [(c, p) for c, p in pool if p.not_character < limit]
 
     def _row(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> tuple[int, ...]:
         """Classified candidates of one polarity in, the indices of the plate's character row, left to right, out."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -204,6 +204,8 @@ class Candidates:
     polarity: str
     offset: int
     binary: np.ndarray
+    # binary's height over the plate's: boxes are in plate pixels, binary is resized.
+    scale: float
 
 
 def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndarray, float]:
@@ -218,7 +220,11 @@ def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndar
 
 def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
     """(plate_height, W) int16 local contrast of a plate and its scale in, its character-shaped components (boxes in plate pixels) out."""
-    binary = binarize(contrast, polarity, offset)
+    return binary_candidates(binarize(contrast, polarity, offset), scale, polarity, offset, config)
+
+
+def binary_candidates(binary: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
+    """(plate_height, W) uint8 binary plate (255 = ink) and its scale in, its character-shaped components (boxes in plate pixels) out."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     components = sorted(character_components(stats, binary.shape[0], config), key=lambda c: c[0].x)
     characters = tuple(
@@ -228,7 +234,39 @@ def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offs
         )
         for box, label in components
     )
-    return Candidates(characters, polarity, offset, binary)
+    return Candidates(characters, polarity, offset, binary, scale)
+
+
+def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[float, float]:
+    """Boxes of a chosen character row in plate pixels in, (top, bottom) of the band holding the characters out.
+
+    The band is the row's median top and bottom, grown by band_margin x its median height.
+    """
+    if not row:
+        raise ValueError("a character band needs at least one character box")
+    height = float(np.median([b.h for b in row]))
+    top = float(np.median([b.y for b in row])) - config.band_margin * height
+    bottom = float(np.median([b.y + b.h for b in row])) + config.band_margin * height
+    return top, bottom
+
+
+def band_candidates(candidates: Candidates, band: tuple[float, float], config: SegmentationConfig) -> Candidates:
+    """Candidates of one threshold setting and a (top, bottom) band in plate pixels in, the components of its binary cut to the band out.
+
+    A character touching the plate frame, a bolt or the slogan above or below it is one
+    component with them; cutting the binary to the band sets it free.
+    """
+    top, bottom = (int(round(v * candidates.scale)) for v in band)
+    binary = candidates.binary.copy()
+    binary[: max(0, top)] = 0
+    binary[max(0, bottom) :] = 0
+    return binary_candidates(binary, candidates.scale, candidates.polarity, candidates.offset, config)
+
+
+def changed_candidates(cut: Candidates, original: Candidates) -> Candidates:
+    """Candidates of a binary cut to a band and of the same binary uncut in, the cut ones the uncut binary does not have out."""
+    known = {c.box for c in original.characters}
+    return replace(cut, characters=tuple(c for c in cut.characters if c.box not in known))
 
 
 def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -19,7 +20,10 @@ from .model import DEFAULT_MODEL, Model
 from .classification import NOT_CHARACTER
 from .plate_formats import learn_formats
 from .recognizer import Recognizer
-from .segmentation import CharacterCrop, as_segmentation, candidate_variants, select_row, split_windows, wide_members
+from .segmentation import (
+    Candidates, CharacterCrop, as_segmentation, band_candidates, candidate_variants, changed_candidates, character_band, select_row,
+    split_windows, wide_members,
+)
 from .verification import PlateVerifier, train_plate_verifier
 
 # Margin around a labeled scene box when cutting the plate out, as a fraction of its size.
@@ -63,21 +67,28 @@ class TrainingReport:
 def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> list[tuple[CharacterCrop, str]] | None:
     """A plate image and its true text in, (character, label) pairs out, NOT_CHARACTER for junk; None if unusable.
 
-    A plate is usable when one threshold setting's row has exactly len(text) characters;
-    those are labeled left to right, and every candidate of every setting is labeled by
+    A plate is usable when one threshold setting's row, as thresholded or cut to the
+    character band, has exactly len(text) characters; those are labeled left to right, and every candidate of every setting is labeled by
     the character box it overlaps (see SAME_CHARACTER_IOU and JUNK_MAX_IOU).
     """
-    variants = candidate_variants(plate, config.segmentation)
-    truth: list[CharacterCrop] | None = None
-    for candidates in variants:
-        row = select_row(candidates, config.segmentation)
-        if len(row) == len(text):
-            truth = list(as_segmentation(candidates, row).characters)
-            break
+    settings = config.segmentation
+    variants = candidate_variants(plate, settings)
+    rows = [select_row(v, settings) for v in variants]
+    # Every binary is also cut to the character band, as at reading time (see
+    # Recognizer.read_plate): the band of a row of the right length, else of the longest.
+    reference = max(range(len(rows)), key=lambda i: (len(rows[i]) == len(text), len(rows[i])))
+    banded: list[Candidates] = []
+    if rows[reference]:
+        band = character_band([variants[reference].characters[i].box for i in rows[reference]], settings)
+        banded = [band_candidates(v, band, settings) for v in variants]
+    truth = next(
+        (list(as_segmentation(c, row).characters) for c in [*variants, *banded] if len(row := select_row(c, settings)) == len(text)), None
+    )
     if truth is None:
         return None
+    freed = [changed_candidates(b, v) for b, v in zip(banded, variants)]
     labeled = []
-    for candidates in variants:
+    for candidates in [*variants, *freed]:
         # Windows cut from too-wide components are read at recognition time too: the
         # classifier learns which of them are characters and which are logo or dash.
         wide, width, height = wide_members([c.box for c in candidates.characters], [t.box for t in truth], config.segmentation)
@@ -107,6 +118,15 @@ def plate_images(labeled: LabeledImage, image: np.ndarray, cropped: bool) -> lis
     return pairs
 
 
+def shrunk_plates(plate: np.ndarray, heights: Sequence[int]) -> list[np.ndarray]:
+    """(H, W, 3) uint8 plate and plate heights in px in, the plate resized down to each height smaller than H out."""
+    return [
+        cv2.resize(plate, (max(4, round(plate.shape[1] * height / plate.shape[0])), height), interpolation=cv2.INTER_AREA)
+        for height in heights
+        if height < plate.shape[0]
+    ]
+
+
 def collect_characters(
     datasets: Sequence[Dataset], config: Config | None = None, progress: bool | None = None
 ) -> tuple[list[CharacterSample], int, int, int]:
@@ -128,6 +148,10 @@ def collect_characters(
                 continue
             usable += 1
             samples.extend(CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in characters)
+            for shrunk in shrunk_plates(plate, config.classifier.shrunk_heights):
+                samples.extend(
+                    CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in labeled_plate_characters(shrunk, text, config) or []
+                )
     return samples, plates, usable, unreadable
 
 

@@ -241,9 +241,16 @@ class Recognizer:
         gaps: list[int] = []
         windows: list[CharacterCrop] = []
         for window in (w for i in wide for w in split_windows(components[i], width, height, settings)):
-            gap = bisect.bisect(centres, window.box.x + window.box.w / 2)
-            if not 0 < gap < len(centres) or centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
-                continue
+            centre = window.box.x + window.box.w / 2
+            gap = bisect.bisect(centres, centre)
+            if 0 < gap < len(centres):
+                if centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
+                    continue
+            else:
+                # Beyond the row's ends only the next place of the row's pitch is searched.
+                expected = centres[0] - pitch if gap == 0 else centres[-1] + pitch
+                if settings.end_split_tolerance <= 0 or abs(centre - expected) > settings.end_split_tolerance * pitch:
+                    continue
             if all(horizontal_overlap(window.box, b) <= settings.max_horizontal_overlap for b in row):
                 gaps.append(gap)
                 windows.append(window)

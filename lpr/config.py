@@ -156,8 +156,9 @@ class SegmentationConfig:
     end_split_tolerance: float = 0.25
     # Once a row is found, every threshold setting's binary is cut to the row's band (its
     # median top and bottom grown by band_margin x the median character height) and its
-    # components are found again: characters touching the frame, bolts or slogan come free.
-    band_margin: float = 0.15
+    # components are found again: characters touching the frame, bolts or slogan come free
+    # (None = no second pass).
+    band_margin: float | None = 0.15
 
 
 @dataclass(frozen=True)

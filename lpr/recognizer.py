@@ -17,7 +17,7 @@ from .model import Model, load_model
 from .plate_formats import all_formats, layout_prior, read_with_formats
 from .verification import PlateVerifier
 from .segmentation import (
-    CharacterCrop, Segmentation, band_candidates, candidate_variants, changed_candidates, character_band, horizontal_overlap, pooled_row, split_windows, wide_members,
+    CharacterCrop, Segmentation, band_candidates, candidate_variants, changed_candidates, character_band, horizontal_overlap, in_line, pooled_row, split_windows, wide_members,
 )
 
 
@@ -169,12 +169,13 @@ class Recognizer:
         freed: list[tuple[str, CharacterCrop]] = []
         for polarity, pool in classified.items():
             row = self._row(self._readable(pool))
-            if not row:
+            if not row or self.config.segmentation.band_margin is None:
                 continue
-            band = character_band([self._readable(pool)[i][0].box for i in row], self.config.segmentation)
+            boxes = [self._readable(pool)[i][0].box for i in row]
+            band = character_band(boxes, self.config.segmentation)
             for variant in (v for v in variants if v.polarity == polarity):
                 cut = changed_candidates(band_candidates(variant, band, self.config.segmentation), variant)
-                freed.extend((polarity, c) for c in cut.characters)
+                freed.extend((polarity, c) for c in in_line(cut.characters, boxes, self.config.segmentation))
         for polarity, pool in self._classified(freed).items():
             classified[polarity].extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None

@@ -79,21 +79,22 @@ def row_group(boxes: Sequence[Box], config: SegmentationConfig, weights: Sequenc
     A group is every box of similar height with its centre aligned to a reference box;
     without weights the group with most boxes wins, ties going to the taller group.
     """
-    weights = [1.0] * len(boxes) if weights is None else list(weights)
-    best: list[int] = []
-    best_key = (0.0, 0.0)
-    for ref in boxes:
-        center = ref.y + ref.h / 2
-        group = [
-            i
-            for i, b in enumerate(boxes)
-            if abs(b.h - ref.h) <= config.height_tolerance * ref.h
-            and abs(b.y + b.h / 2 - center) <= config.center_tolerance * ref.h
-        ]
-        key = (sum(weights[i] for i in group), float(np.mean([boxes[i].h for i in group])))
-        if key > best_key:
-            best, best_key = group, key
-    return best
+    if not boxes:
+        return []
+    weights = np.ones(len(boxes)) if weights is None else np.asarray(weights, dtype=np.float64)
+    heights = np.array([b.h for b in boxes], dtype=np.float64)
+    centres = np.array([b.y + b.h / 2 for b in boxes], dtype=np.float64)
+    # members[r, i]: box i belongs to the group of reference box r.
+    members = (np.abs(heights[None, :] - heights[:, None]) <= config.height_tolerance * heights[:, None]) & (
+        np.abs(centres[None, :] - centres[:, None]) <= config.center_tolerance * heights[:, None]
+    )
+    totals = members @ weights
+    mean_heights = (members @ heights) / members.sum(axis=1)
+    # The heaviest group, ties going to the taller one, then to the first reference.
+    best = int(np.lexsort((-np.arange(len(boxes)), mean_heights, totals))[-1])
+    if totals[best] <= 0:
+        return []
+    return np.flatnonzero(members[best]).tolist()
 
 
 def character_row(boxes: Sequence[Box], config: SegmentationConfig) -> list[int]:
@@ -223,14 +224,24 @@ def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offs
     return binary_candidates(binarize(contrast, polarity, offset), scale, polarity, offset, config)
 
 
-def binary_candidates(binary: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
-    """(plate_height, W) uint8 binary plate (255 = ink) and its scale in, its character-shaped components (boxes in plate pixels) out."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+def binary_candidates(
+    binary: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig, rows: tuple[int, int] | None = None
+) -> Candidates:
+    """(plate_height, W) uint8 binary plate (255 = ink) and its scale in, its character-shaped components (boxes in plate pixels) out.
+
+    With rows=(top, bottom), only the binary's rows top..bottom-1 are searched.
+    """
+    top, bottom = rows if rows is not None else (0, binary.shape[0])
+    band = binary[top:bottom]
+    # 16-bit labels are faster to write; a band has at most a quarter of its pixels as components.
+    label_type = cv2.CV_16U if band.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8, ltype=label_type)
+    stats[:, 1] += top
     components = sorted(character_components(stats, binary.shape[0], config), key=lambda c: c[0].x)
     characters = tuple(
         CharacterCrop(
             box.scaled(1.0 / scale),
-            np.where(labels[box.y : box.y + box.h, box.x : box.x + box.w] == label, np.uint8(255), np.uint8(0)),
+            np.where(labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w] == label, np.uint8(255), np.uint8(0)),
         )
         for box, label in components
     )
@@ -256,11 +267,22 @@ def band_candidates(candidates: Candidates, band: tuple[float, float], config: S
     A character touching the plate frame, a bolt or the slogan above or below it is one
     component with them; cutting the binary to the band sets it free.
     """
-    top, bottom = (int(round(v * candidates.scale)) for v in band)
-    binary = candidates.binary.copy()
-    binary[: max(0, top)] = 0
-    binary[max(0, bottom) :] = 0
-    return binary_candidates(binary, candidates.scale, candidates.polarity, candidates.offset, config)
+    height = candidates.binary.shape[0]
+    top, bottom = (min(height, max(0, round(v * candidates.scale))) for v in band)
+    if bottom <= top:
+        return replace(candidates, characters=())
+    return binary_candidates(candidates.binary, candidates.scale, candidates.polarity, candidates.offset, config, (top, bottom))
+
+
+def in_line(characters: Sequence[CharacterCrop], row: Sequence[Box], config: SegmentationConfig) -> list[CharacterCrop]:
+    """Candidate characters and the boxes of a chosen row in, those of about the row's height and in line with it out."""
+    height = float(np.median([b.h for b in row]))
+    centre = float(np.median([b.y + b.h / 2 for b in row]))
+    return [
+        c
+        for c in characters
+        if abs(c.box.h - height) <= config.height_tolerance * height and abs(c.box.y + c.box.h / 2 - centre) <= config.center_tolerance * height
+    ]
 
 
 def changed_candidates(cut: Candidates, original: Candidates) -> Candidates:

@@ -78,7 +78,7 @@ def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> li
     # Recognizer.read_plate): the band of a row of the right length, else of the longest.
     reference = max(range(len(rows)), key=lambda i: (len(rows[i]) == len(text), len(rows[i])))
     banded: list[Candidates] = []
-    if rows[reference]:
+    if rows[reference] and settings.band_margin is not None:
         band = character_band([variants[reference].characters[i].box for i in rows[reference]], settings)
         banded = [band_candidates(v, band, settings) for v in variants]
     truth = next(

@@ -26,7 +26,8 @@ from .verification import LinearScore, PlateVerifier, descriptor_lengths
 
 MODEL_FORMAT = "lpr-character-model"
 # Version 2: the verifier ranks candidates and gates readings with two standardized linear scores.
-MODEL_VERSION = 2
+# Version 3: the reading score also weighs the reading's length and letter/digit layout.
+MODEL_VERSION = 3
 DEFAULT_MODEL = "us"
 _ARRAYS = ("coef", "intercept", "classes", "metadata")
 # The numpy dtype kind each array of a model file must have: floats, unicode text.

@@ -15,7 +15,7 @@ from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
 from .plate_formats import all_formats, layout_prior, read_with_formats
-from .verification import PlateVerifier
+from .verification import PlateVerifier, ReadingEvidence
 from .segmentation import (
     CharacterCrop, Segmentation, band_candidates, candidate_variants, changed_candidates, character_band, horizontal_overlap, in_line, pooled_row, split_windows, wide_members,
 )
@@ -183,8 +183,14 @@ class Recognizer:
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
             pool = self._readable(components)
             row = self._row(pool)
-            pool = pool + self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
-            row = self._row(pool)
+            # Each round fills the places the row's pitch leaves for one more character, so a
+            # run of merged characters comes apart one by one from its neighbours inward.
+            for _ in range(settings.split_rounds):
+                windows = self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
+                grown = self._row(pool + windows)
+                if not windows or [b for b in grown if b >= len(pool)] == []:
+                    break
+                pool, row = pool + windows, grown
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]
@@ -321,10 +327,19 @@ class Recognizer:
             if min(c.confidence for c in reading.characters) < settings.min_character_confidence:
                 return None
             return reading.confidence
-        score = self.verifier.reading_score(
-            gray, [c.box for c in reading.characters], [c.confidence for c in reading.characters], reading.confidence, reading.box
-        )
+        score = self.verifier.reading_score(gray, self.reading_evidence(reading))
         return score if score >= self.verifier.config.min_score else None
+
+    def reading_evidence(self, reading: PlateReading) -> ReadingEvidence:
+        """A scene reading in, what the plate verifier judges it by out (its layout's share among this recognizer's layouts included)."""
+        formats, smoothing = self.layout_prior_counts()
+        return ReadingEvidence(
+            tuple(c.box for c in reading.characters),
+            tuple(c.confidence for c in reading.characters),
+            reading.confidence,
+            reading.box,
+            layout_prior(formats, reading.text, smoothing) if formats else 1.0,
+        )
 
     def _with_plate_box(self, reading: PlateReading, width: int, height: int) -> PlateReading:
         """The reading with its box grown from the character band to the whole plate."""

@@ -23,8 +23,11 @@ from .localization import PlateCandidate, plate_candidates, to_gray
 if TYPE_CHECKING:
     from .recognizer import Recognizer
 
+# Reading lengths told apart by the reading statistics (one feature each): a linear score
+# cannot otherwise learn that 6-7 characters are common and 4 or 8 rare.
+READING_LENGTHS = (4, 5, 6, 7, 8)
 # Character statistics appended to the HOG of a reading's character band (see reading_statistics).
-READING_STATISTICS = 7
+READING_STATISTICS = 7 + len(READING_LENGTHS)
 # Blob statistics appended to the HOG of a localization candidate (see candidate_statistics).
 CANDIDATE_STATISTICS = 2
 
@@ -44,6 +47,19 @@ class LinearScore:
 
 
 @dataclass(frozen=True)
+class ReadingEvidence:
+    """What the verifier judges a reading by: character boxes and confidences, plate confidence and box, layout share."""
+
+    boxes: tuple[Box, ...]
+    confidences: tuple[float, ...]
+    plate_confidence: float
+    plate_box: Box
+    # Share of the text's letter/digit layout among known plates (lpr.plate_formats.layout_prior);
+    # 1 when no layouts are known. Sign words and window rows read in layouts plates rarely have.
+    layout_share: float = 1.0
+
+
+@dataclass(frozen=True)
 class PlateVerifier:
     """Two learned plate/not-plate checks: one ranks localization candidates before they are read, one gates readings."""
 
@@ -57,12 +73,9 @@ class PlateVerifier:
             return np.zeros(0)
         return self.candidate(candidate_features(gray, candidates, self.config))
 
-    def reading_score(
-        self, gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, plate_box: Box
-    ) -> float:
-        """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence, plate box) in, its plate score out."""
-        features = reading_features(gray, boxes, confidences, plate_confidence, plate_box, self.config)
-        return float(self.reading(features[None])[0])
+    def reading_score(self, gray: np.ndarray, evidence: ReadingEvidence) -> float:
+        """(H, W) uint8 gray scene and the evidence of a reading in it in, its plate score out."""
+        return float(self.reading(reading_features(gray, evidence, self.config)[None])[0])
 
 
 def hog_length(window: tuple[int, int], config: VerifierConfig) -> int:
@@ -100,13 +113,15 @@ def candidate_features(gray: np.ndarray, candidates: Sequence[PlateCandidate], c
     return np.hstack([window_hog(gray, [c.box for c in candidates], config.window, config.band_margin, config), statistics])
 
 
-def reading_statistics(boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float) -> np.ndarray:
-    """A reading's character boxes, their confidences and the plate confidence in, (7,) float32 statistics out.
+def reading_statistics(evidence: ReadingEvidence) -> np.ndarray:
+    """The evidence of a reading in, (READING_STATISTICS,) float32 statistics out.
 
     A plate's characters are read with confidence, share one height and stand at an even
-    pitch; a row of window panes, grille bars or sign letters usually fails one of these.
+    pitch, 5-8 of them in a common layout; a row of window panes, grille bars or sign
+    letters usually fails one of these.
     """
-    confidences = np.clip(np.asarray(confidences, np.float64), 1e-6, 1.0)
+    boxes = evidence.boxes
+    confidences = np.clip(np.asarray(evidence.confidences, np.float64), 1e-6, 1.0)
     heights = np.array([b.h for b in boxes], np.float64)
     centres = np.array([b.x + b.w / 2 for b in boxes], np.float64)
     gaps = np.diff(np.sort(centres))
@@ -115,25 +130,25 @@ def reading_statistics(boxes: Sequence[Box], confidences: Sequence[float], plate
     top, bottom = min(b.y for b in boxes), max(b.y + b.h for b in boxes)
     return np.array(
         [
-            plate_confidence,
+            evidence.plate_confidence,
             confidences.min(),
             np.log(confidences).mean(),
-            len(boxes) / 8.0,
+            np.log(max(evidence.layout_share, 1e-6)),
             heights.std() / max(heights.mean(), 1e-6),
             pitch_spread,
             np.log(max(right - left, 1) / max(bottom - top, 1)),
+            *(float(len(boxes) == n) for n in READING_LENGTHS),
         ],
         np.float32,
     )
 
 
-def reading_features(
-    gray: np.ndarray, boxes: Sequence[Box], confidences: Sequence[float], plate_confidence: float, plate_box: Box, config: VerifierConfig
-) -> np.ndarray:
-    """(H, W) uint8 gray scene and a reading (character boxes and confidences, plate confidence, plate box) in, (d,) float32 features out.
+def reading_features(gray: np.ndarray, evidence: ReadingEvidence, config: VerifierConfig) -> np.ndarray:
+    """(H, W) uint8 gray scene and the evidence of a reading in it in, (d,) float32 features out.
 
     The features are the HOG of the character band, the reading's statistics and the HOG of the whole plate box.
     """
+    boxes = evidence.boxes
     if not boxes:
         raise ValueError("a reading needs at least one character box")
     left, top = min(b.x for b in boxes), min(b.y for b in boxes)
@@ -141,8 +156,8 @@ def reading_features(
     return np.concatenate(
         [
             window_hog(gray, [band], config.window, config.band_margin, config)[0],
-            reading_statistics(boxes, confidences, plate_confidence),
-            window_hog(gray, [plate_box], config.plate_window, config.plate_margin, config)[0],
+            reading_statistics(evidence),
+            window_hog(gray, [evidence.plate_box], config.plate_window, config.plate_margin, config)[0],
         ]
     )
 
@@ -202,9 +217,7 @@ def gather_examples(recognizer: Recognizer, datasets: Sequence[Dataset], config:
                 continue
             label = _label(on_plate, settings)
             if label is not None:
-                boxes = [c.box for c in reading.characters]
-                confidences = [c.confidence for c in reading.characters]
-                examples.readings.append(reading_features(gray, boxes, confidences, reading.confidence, reading.box, settings))
+                examples.readings.append(reading_features(gray, recognizer.reading_evidence(reading), settings))
                 examples.reading_labels.append(label)
     return examples
 

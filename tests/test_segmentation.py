@@ -13,7 +13,12 @@ from lpr.config import SegmentationConfig
 from lpr.geometry import Box
 from lpr.segmentation import (
     CharacterCrop,
+    band_candidates,
     candidate_variants,
+    changed_candidates,
+    character_band,
+    in_line,
+    row_group,
     horizontal_overlap,
     pooled_row,
     segment_characters,
@@ -127,3 +132,56 @@ def test_wide_members_are_in_line_with_the_row_and_too_wide():
     assert wide == [5]  # the wide box in the row; not the narrow one, the one below, or the flat one
     assert (width, height) == (14, 40)
     assert wide_members(boxes, [], CONFIG) == ([], 0.0, 0.0)
+
+
+def plate_with_frame_line() -> np.ndarray:
+    """A light (60, 200, 3) plate whose six dark bars (y 12-48) run into a dark frame line (y 56-59) through thin smears."""
+    plate = synthetic_plate(6)
+    for i in range(6):
+        cv2.rectangle(plate, (17 + 30 * i, 48), (20 + 30 * i, 56), (20, 20, 20), -1)
+    cv2.rectangle(plate, (4, 56), (195, 59), (20, 20, 20), -1)
+    return plate
+
+
+def test_character_band_is_the_rows_median_extent_grown_by_the_margin():
+    row = [Box(10, 20, 10, 40), Box(30, 22, 10, 40), Box(50, 18, 10, 44)]
+    top, bottom = character_band(row, CONFIG)
+    assert top == pytest.approx(20 - CONFIG.band_margin * 40)
+    assert bottom == pytest.approx(62 + CONFIG.band_margin * 40)  # bottoms 60, 62, 62
+    with pytest.raises(ValueError, match="at least one"):
+        character_band([], CONFIG)
+
+
+def test_cutting_to_the_band_frees_characters_touching_a_frame_line():
+    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG) if v.polarity == "dark")
+    # Bars and frame line are one component, far too wide for a character.
+    assert not any(abs(c.box.h - 37) <= 3 for c in dark.characters)
+    bars = [Box(12 + 30 * i, 12, 15, 37) for i in range(6)]
+    freed = changed_candidates(band_candidates(dark, character_band(bars, CONFIG), CONFIG), dark)
+    assert len(freed.characters) == 6
+    for i, character in enumerate(sorted(freed.characters, key=lambda c: c.box.x)):
+        assert abs(character.box.x - (12 + 30 * i)) <= 2 and character.box.y + character.box.h < 56
+        assert character.mask.dtype == np.uint8 and character.mask.any()
+
+
+def test_an_empty_band_has_no_candidates_and_an_unchanged_cut_adds_none():
+    dark = candidate_variants(synthetic_plate(6), CONFIG)[0]
+    assert band_candidates(dark, (70.0, 80.0), CONFIG).characters == ()
+    whole = band_candidates(dark, (0.0, 60.0), CONFIG)
+    assert len(whole.characters) == len(dark.characters)
+    assert changed_candidates(whole, dark).characters == ()
+
+
+def test_in_line_keeps_candidates_of_the_rows_height_and_line():
+    row = [Box(10 + 20 * i, 10, 14, 40) for i in range(4)]
+    crops = [CharacterCrop(b, np.full((8, 4), 255, np.uint8)) for b in (Box(100, 12, 14, 38), Box(120, 60, 14, 40), Box(140, 10, 14, 15))]
+    assert [c.box.x for c in in_line(crops, row, CONFIG)] == [100]
+
+
+def test_row_group_prefers_the_heaviest_group_then_the_taller_one():
+    short_row = [Box(10 * i, 0, 5, 10) for i in range(3)]
+    tall_row = [Box(10 * i, 50, 5, 30) for i in range(3)]
+    assert row_group(short_row + tall_row, CONFIG) == [3, 4, 5]  # same size: the taller group
+    assert row_group(short_row + tall_row[:2], CONFIG) == [0, 1, 2]  # the larger group
+    assert row_group(short_row + tall_row, CONFIG, [1, 1, 1, 0.1, 0.1, 0.1]) == [0, 1, 2]  # the heavier group
+    assert row_group([], CONFIG) == [] and row_group(short_row, CONFIG, [0, 0, 0]) == []

@@ -175,7 +175,7 @@ class Recognizer:
             band = character_band(boxes, self.config.segmentation)
             for variant in (v for v in variants if v.polarity == polarity):
                 cut = changed_candidates(band_candidates(variant, band, self.config.segmentation), variant)
-                freed.extend((polarity, c) for c in in_line(cut.characters, boxes, self.config.segmentation))
+                freed.extend((polarity, cut.characters[i]) for i in in_line([c.box for c in cut.characters], boxes, self.config.segmentation))
         for polarity, pool in self._classified(freed).items():
             classified[polarity].extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None

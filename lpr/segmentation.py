@@ -186,14 +186,7 @@ def wide_members(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationC
         return [], 0.0, 0.0
     width = float(np.median([b.w for b in row]))
     height = float(np.median([b.h for b in row]))
-    centre = float(np.median([b.y + b.h / 2 for b in row]))
-    wide = [
-        i
-        for i, b in enumerate(boxes)
-        if b.w > config.max_width_ratio * width
-        and abs(b.h - height) <= config.height_tolerance * height
-        and abs(b.y + b.h / 2 - centre) <= config.center_tolerance * height
-    ]
+    wide = [i for i in in_line(boxes, row, config) if boxes[i].w > config.max_width_ratio * width]
     return wide, width, height
 
 
@@ -274,14 +267,20 @@ def band_candidates(candidates: Candidates, band: tuple[float, float], config: S
     return binary_candidates(candidates.binary, candidates.scale, candidates.polarity, candidates.offset, config, (top, bottom))
 
 
-def in_line(characters: Sequence[CharacterCrop], row: Sequence[Box], config: SegmentationConfig) -> list[CharacterCrop]:
-    """Candidate characters and the boxes of a chosen row in, those of about the row's height and in line with it out."""
+def in_line(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig) -> list[int]:
+    """Candidate boxes and the boxes of a chosen row in, indices of those in line with the row and of about its height out.
+
+    A candidate may be as tall as the character band (see band_candidates): a frame post
+    or picture merged with a character is cut to the band's height.
+    """
+    if not row:
+        return []
     height = float(np.median([b.h for b in row]))
     centre = float(np.median([b.y + b.h / 2 for b in row]))
+    low = (1 - config.height_tolerance) * height
+    high = (1 + config.height_tolerance + 2 * (config.band_margin or 0.0)) * height
     return [
-        c
-        for c in characters
-        if abs(c.box.h - height) <= config.height_tolerance * height and abs(c.box.y + c.box.h / 2 - centre) <= config.center_tolerance * height
+        i for i, b in enumerate(boxes) if low <= b.h <= high and abs(b.y + b.h / 2 - centre) <= config.center_tolerance * height
     ]
 
 

@@ -174,3 +174,41 @@ def test_characters_touching_a_logo_are_read_back_from_windows():
             right[name] += bool(readings) and readings[0].text == text
     # The merged logo + character is too wide for one character: without windows it is lost.
     assert right["split"] >= 0.6 * count and right["split"] >= right["unsplit"] + 0.3 * count, right
+
+
+def plate_with_frame_post(text: str):
+    """A light (110, 330, 3) plate reading text whose first character is joined by a smear to a dark frame post, taller than the characters."""
+    import numpy as np
+
+    from lpr.datasets.synthetic import glyph_mask, paint
+
+    plate = np.full((110, 330, 3), 230, np.uint8)
+    x = 30
+    for char in text:
+        glyph = glyph_mask(char, 56)
+        paint(plate, glyph, (30, 30, 30), x, 28)
+        x += glyph.shape[1] + 7
+    cv2.rectangle(plate, (8, 8), (19, 102), (40, 40, 40), -1)
+    cv2.rectangle(plate, (19, 52), (34, 58), (40, 40, 40), -1)
+    return plate
+
+
+def test_a_first_character_touching_the_frame_is_read_back_from_a_window():
+    import numpy as np
+
+    from lpr.datasets.synthetic import random_plate_text
+
+    model = load_model()
+    with_ends = Recognizer(model)
+    segmentation = dataclasses.replace(Config().segmentation, end_split_tolerance=0)
+    without_ends = Recognizer(model, dataclasses.replace(Config(), segmentation=segmentation))
+    rng = np.random.default_rng(1)
+    right = {"with": 0, "without": 0}
+    count = 20
+    for _ in range(count):
+        text = random_plate_text(rng)[:7]
+        plate = plate_with_frame_post(text)
+        for name, recognizer in (("with", with_ends), ("without", without_ends)):
+            readings = recognizer.recognize(plate, cropped=True)
+            right[name] += bool(readings) and readings[0].text == text
+    assert right["with"] >= 0.6 * count and right["with"] >= right["without"] + 0.3 * count, right

@@ -172,10 +172,12 @@ def test_an_empty_band_has_no_candidates_and_an_unchanged_cut_adds_none():
     assert changed_candidates(whole, dark).characters == ()
 
 
-def test_in_line_keeps_candidates_of_the_rows_height_and_line():
+def test_in_line_keeps_candidates_of_the_rows_height_and_line_up_to_the_band_height():
     row = [Box(10 + 20 * i, 10, 14, 40) for i in range(4)]
-    crops = [CharacterCrop(b, np.full((8, 4), 255, np.uint8)) for b in (Box(100, 12, 14, 38), Box(120, 60, 14, 40), Box(140, 10, 14, 15))]
-    assert [c.box.x for c in in_line(crops, row, CONFIG)] == [100]
+    band_high = 40 * (1 + 2 * CONFIG.band_margin)
+    boxes = [Box(100, 12, 14, 38), Box(120, 60, 14, 40), Box(140, 10, 14, 15), Box(160, 30 - band_high / 2, 30, band_high), Box(200, 0, 14, 80)]
+    assert in_line(boxes, row, CONFIG) == [0, 3]  # not the one below, the short one, or the one twice as tall
+    assert in_line(boxes, [], CONFIG) == []
 
 
 def test_row_group_prefers_the_heaviest_group_then_the_taller_one():

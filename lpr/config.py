@@ -93,7 +93,10 @@ class LocalizationConfig:
     # At most this many candidates per image go on to segmentation, which is most of a
     # frame's time: the verifier's best when the model has one, else the best-filled blobs.
     # Held-out detection with 3 / 4 / 5 / 6 / 8 read: 78.6% / 80.7% / 81.4% / 82.1% / 82.1%.
-    max_candidates: int = 6
+    # With seven threshold settings and the band pass (scene detection / exact, median ms
+    # per 1280x720 frame on one core): 4 -> 84.3% / 55.0%, 35.4 ms; 5 -> 85.0% / 55.0%,
+    # 38.0 ms; 6 -> 85.7% / 55.0%, 41.2 ms.
+    max_candidates: int = 4
     # Margin added around a candidate before it is read, as a fraction of its size, so
     # characters cut by a tight blob are not lost.
     crop_margin: float = 0.15
@@ -112,12 +115,16 @@ class SegmentationConfig:
     # tried for dark characters on a light plate and for light ones on a dark plate (an
     # empty tuple skips that polarity); the recognizer pools the characters of all of them.
     # Each setting costs a thresholding and a labeling per candidate, most of a frame's time.
-    # Light plates win about 1 reading in 16. 5-fold cross-validation (crops exact / chars,
-    # scene detection / exact): dark and light (5, 10, 15, 20, 30): 80.2% / 93.2%, 81.4% / 44.3%
-    # with light (10, 30); 80.3% / 93.3%, 80.0% / 45.7% with dark (5, 10, 20, 30) too.
+    # Light plates win about 1 reading in 16. High offsets thin the strokes, which parts
+    # characters touching each other on small, blurred plates. 5-fold cross-validation with
+    # one set of fold models (crops exact / characters, scenes exact): block 31, dark (5, 10,
+    # 20, 30): 83.1% / 94.0%, 50.7%; dark (5, 10, 20, 35, 50): 85.3% / 95.1%, 53.6%; dark (5, 10,
+    # 20, 35, 50, 70): 85.3% / 95.3%, 55.7%; light (10, 30, 50) added nothing; block 25, 41, 51,
+    # 61 with the six dark offsets: 84.6%, 87.6%, 86.9%, 86.4% crops, 54.3%, 55.0%, 55.0%, 50.7%
+    # scenes. Retrained for block 41 and the six offsets: 85.5% / 95.4%, 55.7% (C 0.3).
     # A plate height of 80 instead of 120 lost 3 points of exact on crops.
-    block_size: int = 31
-    dark_offsets: tuple[int, ...] = (5, 10, 20, 30)
+    block_size: int = 41
+    dark_offsets: tuple[int, ...] = (5, 10, 20, 35, 50, 70)
     light_offsets: tuple[int, ...] = (10, 30)
     # Character geometry relative to the plate height and to its own box.
     min_height_fraction: float = 0.25
@@ -186,8 +193,10 @@ class ClassifierConfig:
 
     # LinearSVC regularization (C). 5-fold cross-validation on us-plates (exact, characters,
     # truth in the top 5): 0.1 -> 80.7%, 93.2%, 84.1%; 0.3 -> 80.7%, 93.4%, 84.3%;
-    # 1 -> 80.3%, 93.3%, 82.6%; 3 -> 79.2%, 93.0%, 82.0%.
-    regularization: float = 0.3
+    # 1 -> 80.3%, 93.3%, 82.6%; 3 -> 79.2%, 93.0%, 82.0%. With block 41, six dark offsets and
+    # shrunk plates (more and thinner samples): 0.3 -> 85.3%, 95.3%, 88.9%, scenes exact 56.4%,
+    # negatives with a plate 0.75%; 0.1 -> 86.1%, 95.3%, 89.9%, 55.0%, 0.25%.
+    regularization: float = 0.1
     # Every training plate is also read shrunk to these heights (px): scene plates are
     # often 25-40 px high, and their characters, upscaled for segmentation, are blockier
     # than those of a sharp crop.

@@ -15,10 +15,21 @@ from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
 from .plate_formats import all_formats, layout_prior, read_with_formats
-from .verification import PlateVerifier, ReadingEvidence
 from .segmentation import (
-    CharacterCrop, Segmentation, band_candidates, candidate_variants, changed_candidates, character_band, horizontal_overlap, in_line, pooled_row, split_windows, wide_members,
+    Candidates,
+    CharacterCrop,
+    Segmentation,
+    band_candidates,
+    candidate_variants,
+    changed_candidates,
+    character_band,
+    horizontal_overlap,
+    in_line,
+    pooled_row,
+    split_windows,
+    wide_members,
 )
+from .verification import PlateVerifier, ReadingEvidence
 
 
 @dataclass(frozen=True)
@@ -164,19 +175,7 @@ class Recognizer:
         settings = self.config.recognition
         variants = candidate_variants(plate, self.config.segmentation)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
-        # Second pass: each polarity's first row gives the character band, and every binary
-        # cut to it frees the characters that touched the frame or slogan.
-        freed: list[tuple[str, CharacterCrop]] = []
-        for polarity, pool in classified.items():
-            row = self._row(self._readable(pool))
-            if not row or self.config.segmentation.band_margin is None:
-                continue
-            boxes = [self._readable(pool)[i][0].box for i in row]
-            band = character_band(boxes, self.config.segmentation)
-            for variant in (v for v in variants if v.polarity == polarity):
-                cut = changed_candidates(band_candidates(variant, band, self.config.segmentation), variant)
-                freed.extend((polarity, cut.characters[i]) for i in in_line([c.box for c in cut.characters], boxes, self.config.segmentation))
-        for polarity, pool in self._classified(freed).items():
+        for polarity, pool in self._classified(self._freed_candidates(variants, classified)).items():
             classified[polarity].extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         for polarity, components in classified.items():
@@ -188,7 +187,7 @@ class Recognizer:
             for _ in range(settings.split_rounds):
                 windows = self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
                 grown = self._row(pool + windows)
-                if not windows or [b for b in grown if b >= len(pool)] == []:
+                if not any(i >= len(pool) for i in grown):
                     break
                 pool, row = pool + windows, grown
             if not settings.min_characters <= len(row) <= settings.max_characters:
@@ -210,6 +209,30 @@ class Recognizer:
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)
+
+    def _freed_candidates(
+        self, variants: list[Candidates], classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]]
+    ) -> list[tuple[str, CharacterCrop]]:
+        """Every threshold setting's candidates and their classification in, (polarity, candidate) pairs freed by cutting to the character band out.
+
+        Each polarity's first row gives the character band; cut to it, a binary frees the
+        characters that touched the frame, a bolt or the slogan. Only new candidates in line
+        with the row are kept.
+        """
+        settings = self.config.segmentation
+        if settings.band_margin is None:
+            return []
+        freed: list[tuple[str, CharacterCrop]] = []
+        for polarity, pool in classified.items():
+            readable = self._readable(pool)
+            boxes = [readable[i][0].box for i in self._row(readable)]
+            if not boxes:
+                continue
+            band = character_band(boxes, settings)
+            for variant in (v for v in variants if v.polarity == polarity):
+                cut = changed_candidates(band_candidates(variant, band, settings), variant).characters
+                freed.extend((polarity, cut[i]) for i in in_line([c.box for c in cut], boxes, settings))
+        return freed
 
     def _classified(self, crops: list[tuple[str, CharacterCrop]]) -> dict[str, list[tuple[CharacterCrop, CharacterPrediction]]]:
         """(polarity, candidate) pairs in, {polarity: [(candidate, prediction), ...]} out, in one classifier call."""

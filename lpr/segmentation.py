@@ -249,9 +249,8 @@ def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[floa
     if not row:
         raise ValueError("a character band needs at least one character box")
     height = float(np.median([b.h for b in row]))
-    top = float(np.median([b.y for b in row])) - config.band_margin * height
-    bottom = float(np.median([b.y + b.h for b in row])) + config.band_margin * height
-    return top, bottom
+    margin = (config.band_margin or 0.0) * height
+    return float(np.median([b.y for b in row])) - margin, float(np.median([b.y + b.h for b in row])) + margin
 
 
 def band_candidates(candidates: Candidates, band: tuple[float, float], config: SegmentationConfig) -> Candidates:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .classification import CharacterPrediction
-from .config import Config
+from .config import Config, SegmentationConfig
 from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
@@ -132,6 +132,29 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], min_score: float, k
 def candidate_score(prediction: CharacterPrediction) -> float:
     """A segmentation candidate's prediction in, the probability that it is a character and read right out."""
     return prediction.confidence * (1.0 - prediction.not_character)
+
+
+def window_places(centres: list[float], config: SegmentationConfig) -> dict[int, tuple[float, float]]:
+    """Sorted x centres of a row's characters in, {gap index: (lowest, highest) centre} of the places a lost character may sit out.
+
+    Gap i lies between centres[i - 1] and centres[i] (0: before the first, len: after the
+    last). A gap between two characters at least split_gap x the median pitch apart is a
+    place; beyond each end, only the next place of the row's pitch is (windows elsewhere
+    past the ends are mostly frame, bolts and artwork).
+    """
+    if len(centres) < 2:
+        return {}
+    pitch = float(np.median(np.diff(centres)))
+    places = {
+        gap: (centres[gap - 1], centres[gap])
+        for gap in range(1, len(centres))
+        if centres[gap] - centres[gap - 1] >= config.split_gap * pitch
+    }
+    if config.end_split_tolerance > 0:
+        reach = config.end_split_tolerance * pitch
+        places[0] = (centres[0] - pitch - reach, centres[0] - pitch + reach)
+        places[len(centres)] = (centres[-1] + pitch - reach, centres[-1] + pitch + reach)
+    return places
 
 
 class Recognizer:
@@ -256,34 +279,32 @@ class Recognizer:
         return trim_row_ends(row, scores, self.config.recognition.min_end_score, self.config.recognition.min_characters)
 
     def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
-        """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each gap of the row, classified, out.
+        """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each place the row leaves for a character, classified, out.
 
-        Only a gap between two characters, wide enough for one more, is searched (beyond the
-        row's ends windows are mostly frame, bolts and artwork), and it gets one window at
-        most: the merged blob is one character and a logo, dash or picture.
+        Each place (see window_places) gets one window at most: the merged blob is one
+        character and a logo, dash, frame post or neighbour.
         """
         settings = self.config.segmentation
         centres = sorted(b.x + b.w / 2 for b in row)
-        if len(centres) < 2:
+        places = window_places(centres, settings)
+        if not places:
             return []
-        pitch = float(np.median(np.diff(centres)))
         wide, width, height = wide_members([c.box for c in components], row, settings)
         gaps: list[int] = []
         windows: list[CharacterCrop] = []
-        for window in (w for i in wide for w in split_windows(components[i], width, height, settings)):
-            centre = window.box.x + window.box.w / 2
-            gap = bisect.bisect(centres, centre)
-            if 0 < gap < len(centres):
-                if centres[gap] - centres[gap - 1] < settings.split_gap * pitch:
+        for i in wide:
+            box = components[i].box
+            # A window's centre lies inside its component: skip components reaching no place.
+            if not any(low <= box.x + box.w and high >= box.x for low, high in places.values()):
+                continue
+            for window in split_windows(components[i], width, height, settings):
+                centre = window.box.x + window.box.w / 2
+                gap = bisect.bisect(centres, centre)
+                if gap not in places or not places[gap][0] <= centre <= places[gap][1]:
                     continue
-            else:
-                # Beyond the row's ends only the next place of the row's pitch is searched.
-                expected = centres[0] - pitch if gap == 0 else centres[-1] + pitch
-                if settings.end_split_tolerance <= 0 or abs(centre - expected) > settings.end_split_tolerance * pitch:
-                    continue
-            if all(horizontal_overlap(window.box, b) <= settings.max_horizontal_overlap for b in row):
-                gaps.append(gap)
-                windows.append(window)
+                if all(horizontal_overlap(window.box, b) <= settings.max_horizontal_overlap for b in row):
+                    gaps.append(gap)
+                    windows.append(window)
         if not windows:
             return []
         predictions = self.model.classifier.predict([w.mask for w in windows], self.config.recognition.alternatives_per_character)

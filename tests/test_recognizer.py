@@ -12,7 +12,7 @@ from lpr.classification import CharacterGuess, CharacterPrediction
 from lpr.config import Config
 from lpr.model import load_model
 from lpr.plate_formats import layout
-from lpr.recognizer import Recognizer, state_candidates, text_candidates, trim_row_ends
+from lpr.recognizer import Recognizer, state_candidates, text_candidates, trim_row_ends, window_places
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -131,26 +131,27 @@ def test_without_verifier_scene_plates_are_gated_by_confidence(samples):
     assert all(p.confidence >= plain.config.recognition.min_confidence for p in plates)
 
 
+def paint_text(plate, text: str, x: int) -> int:
+    """Dark 56 px characters painted on a plate from x (in place); the x after the last one out."""
+    from lpr.datasets.synthetic import glyph_mask, paint
+
+    for char in text:
+        glyph = glyph_mask(char, 56)
+        paint(plate, glyph, (30, 30, 30), x, 28)
+        x += glyph.shape[1] + 7
+    return x
+
+
 def plate_with_logo(left: str, right: str):
     """A light (110, 300, 3) plate reading left + right, with a dark round logo between them touching the first of right."""
     import numpy as np
 
-    from lpr.datasets.synthetic import glyph_mask, paint
-
     plate = np.full((110, 300, 3), 230, np.uint8)
-    x = 14
-    for char in left:
-        glyph = glyph_mask(char, 56)
-        paint(plate, glyph, (30, 30, 30), x, 28)
-        x += glyph.shape[1] + 7
+    x = paint_text(plate, left, 14)
     radius = 22
     centre = x + radius + 2
     cv2.circle(plate, (centre, 56), radius, (50, 50, 50), -1)
-    x = centre + radius - 2
-    for char in right:
-        glyph = glyph_mask(char, 56)
-        paint(plate, glyph, (30, 30, 30), x, 28)
-        x += glyph.shape[1] + 7
+    paint_text(plate, right, centre + radius - 2)
     return plate
 
 
@@ -180,14 +181,8 @@ def plate_with_frame_post(text: str):
     """A light (110, 330, 3) plate reading text whose first character is joined by a smear to a dark frame post, taller than the characters."""
     import numpy as np
 
-    from lpr.datasets.synthetic import glyph_mask, paint
-
     plate = np.full((110, 330, 3), 230, np.uint8)
-    x = 30
-    for char in text:
-        glyph = glyph_mask(char, 56)
-        paint(plate, glyph, (30, 30, 30), x, 28)
-        x += glyph.shape[1] + 7
+    paint_text(plate, text, 30)
     cv2.rectangle(plate, (8, 8), (19, 102), (40, 40, 40), -1)
     cv2.rectangle(plate, (19, 52), (34, 58), (40, 40, 40), -1)
     return plate
@@ -212,3 +207,13 @@ def test_a_first_character_touching_the_frame_is_read_back_from_a_window():
             readings = recognizer.recognize(plate, cropped=True)
             right[name] += bool(readings) and readings[0].text == text
     assert right["with"] >= 0.6 * count and right["with"] >= right["without"] + 0.3 * count, right
+
+
+def test_window_places_are_wide_gaps_and_one_pitch_past_each_end():
+    settings = Config().segmentation
+    reach = settings.end_split_tolerance * 20
+    places = window_places([10, 30, 50, 90, 110], settings)  # pitch 20, one gap of 40
+    assert places == {3: (50, 90), 0: (-10 - reach, -10 + reach), 5: (130 - reach, 130 + reach)}
+    no_ends = dataclasses.replace(settings, end_split_tolerance=0)
+    assert window_places([10, 30, 50, 90, 110], no_ends) == {3: (50, 90)}
+    assert window_places([10], settings) == {} and window_places([], settings) == {}

@@ -125,7 +125,9 @@ def working_images(gray: np.ndarray, config: LocalizationConfig) -> list[tuple[f
     """(H, W) uint8 gray scene in, (scale relative to the scene, equalized gray at that scale) for every working scale out."""
     frame = frame_scale(gray.shape, config.max_side)
     if frame < 1.0:
-        gray = cv2.resize(gray, None, fx=frame, fy=frame, interpolation=cv2.INTER_AREA)
+        # An explicit size of at least one pixel: a 1-pixel side times the factor rounds to 0.
+        size = (max(1, round(gray.shape[1] * frame)), max(1, round(gray.shape[0] * frame)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     if config.clahe_clip > 0:
         # Plates in shadow or under a dark bumper have a fraction of the contrast of the
         # brightest text in the frame; local equalization lets global thresholds find them.

@@ -143,7 +143,7 @@ def paint_text(plate, text: str, x: int) -> int:
 
 
 def plate_with_logo(left: str, right: str):
-    """A light (110, 300, 3) plate reading left + right, with a dark round logo between them touching the first of right."""
+    """A light (110, 300, 3) plate reading left + right, with a dark round logo between them overlapping the first of right by a stroke."""
     import numpy as np
 
     plate = np.full((110, 300, 3), 230, np.uint8)
@@ -151,7 +151,7 @@ def plate_with_logo(left: str, right: str):
     radius = 22
     centre = x + radius + 2
     cv2.circle(plate, (centre, 56), radius, (50, 50, 50), -1)
-    paint_text(plate, right, centre + radius - 2)
+    paint_text(plate, right, centre + radius - 6)
     return plate
 
 

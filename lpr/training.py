@@ -21,8 +21,16 @@ from .classification import NOT_CHARACTER
 from .plate_formats import learn_formats
 from .recognizer import Recognizer
 from .segmentation import (
-    Candidates, CharacterCrop, as_segmentation, band_candidates, candidate_variants, changed_candidates, character_band, select_row,
-    split_windows, wide_members,
+    Candidates,
+    CharacterCrop,
+    as_segmentation,
+    band_candidates,
+    candidate_variants,
+    changed_candidates,
+    character_band,
+    select_row,
+    split_windows,
+    wide_members,
 )
 from .verification import PlateVerifier, train_plate_verifier
 
@@ -68,8 +76,9 @@ def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> li
     """A plate image and its true text in, (character, label) pairs out, NOT_CHARACTER for junk; None if unusable.
 
     A plate is usable when one threshold setting's row, as thresholded or cut to the
-    character band, has exactly len(text) characters; those are labeled left to right, and every candidate of every setting is labeled by
-    the character box it overlaps (see SAME_CHARACTER_IOU and JUNK_MAX_IOU).
+    character band, has exactly len(text) characters; those are labeled left to right, and
+    every candidate of every setting is labeled by the character box it overlaps (see
+    SAME_CHARACTER_IOU and JUNK_MAX_IOU).
     """
     settings = config.segmentation
     variants = candidate_variants(plate, settings)
@@ -147,11 +156,10 @@ def collect_characters(
             if characters is None:
                 continue
             usable += 1
-            samples.extend(CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in characters)
+            # Read shrunk to a traffic frame's plate size too (see ClassifierConfig.shrunk_heights).
             for shrunk in shrunk_plates(plate, config.classifier.shrunk_heights):
-                samples.extend(
-                    CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in labeled_plate_characters(shrunk, text, config) or []
-                )
+                characters += labeled_plate_characters(shrunk, text, config) or []
+            samples.extend(CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
 
 

@@ -7,6 +7,9 @@ so no figure comes from an image the model saw; each set's figures are over the 
 its held-out folds. Usage (from the repository root):
 
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
+
+--state-given reads the crops without and with each one's state (general model);
+--state-models va nc reads each state's crops with that state's own model.
 """
 
 from __future__ import annotations
@@ -119,6 +122,32 @@ def cross_validate_states(data_root: Path, folds: int, jobs: int, config: lpr.Co
     return figures
 
 
+def run_fold_state_model(fold: int, folds: int, training: list[Dataset], crops: Dataset, state: str, config: lpr.Config) -> list[ImageOutcome]:
+    """Train a state's model (lpr train --state) without one fold, read that fold's crops of the state, told the state."""
+    others = set(range(folds)) - {fold}
+    held = by_state(subset(crops, folds, {fold})).get(state)
+    if held is None:
+        return []
+    model, _ = lpr.train_model([subset(d, folds, others) for d in training], region=state, config=config, heldout_fraction=0.0, progress=False)
+    return list(lpr.evaluate(lpr.Recognizer(model, config, state=state), held, progress=False).outcomes)
+
+
+def cross_validate_state_models(data_root: Path, folds: int, jobs: int, config: lpr.Config, states: list[str]) -> dict:
+    """Data root and states in, held-out figures of each state's own model on that state's crops (state given) out.
+
+    Compare with the state's row of --state-given ("with-state" per_state): the general model told the state.
+    """
+    crops = load_dataset(data_root / "us-plates")
+    training = [crops, load_dataset(data_root / "us-scenes")]
+    jobs_list = [(state, fold) for state in states for fold in range(folds)]
+    per_job = Parallel(n_jobs=jobs)(delayed(run_fold_state_model)(fold, folds, training, crops, state, config) for state, fold in jobs_list)
+    figures = {}
+    for state in states:
+        outcomes = [o for (s, _), items in zip(jobs_list, per_job) if s == state for o in items]
+        figures[f"{state}-model"] = asdict(summarize(outcomes, "crops"))
+    return figures
+
+
 def cross_validate(data_root: Path, folds: int, jobs: int, config: lpr.Config) -> dict:
     """Data root with us-plates/, us-scenes/, negatives/ in, held-out summary figures per set out."""
     crops = load_dataset(data_root / "us-plates")
@@ -142,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
     parser.add_argument(
+        "--state-models", nargs="+", metavar="STATE", help="only these states' crops, each read by its own state model (lpr train --state)"
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
         help="change one pipeline setting for this run, e.g. segmentation.dark_offsets=[5,10,20] (repeatable)",
     )
@@ -149,8 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     config = lpr.Config()
     for assignment in args.set:
         config = with_setting(config, assignment)
-    run = cross_validate_states if args.state_given else cross_validate
-    figures = run(args.data, args.folds, args.jobs, config)
+    if args.state_models:
+        figures = cross_validate_state_models(args.data, args.folds, args.jobs, config, [s.lower() for s in args.state_models])
+    elif args.state_given:
+        figures = cross_validate_states(args.data, args.folds, args.jobs, config)
+    else:
+        figures = cross_validate(args.data, args.folds, args.jobs, config)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):

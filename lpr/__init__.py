@@ -20,7 +20,7 @@ from .imageio import decode_image, list_images, read_image
 from .localization import PlateCandidate, plate_candidates
 from .model import Model, load_model, save_model
 from .recognizer import CharacterReading, PlateReading, Recognizer, TextCandidate
-from .verification import PlateVerifier, train_plate_verifier
+from .verification import PlateVerifier, ReadingEvidence, train_plate_verifier
 from .segmentation import CharacterCrop, Segmentation, segment_characters
 from .training import TrainingReport, train_model
 
@@ -49,6 +49,7 @@ __all__ = [
     "PlateCandidate",
     "PlateReading",
     "PlateVerifier",
+    "ReadingEvidence",
     "RecognitionConfig",
     "Recognizer",
     "Segmentation",

@@ -209,6 +209,8 @@ class Recognizer:
             # run of merged characters comes apart one by one from its neighbours inward.
             for _ in range(settings.split_rounds):
                 windows = self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
+                if not windows:
+                    break
                 grown = self._row(pool + windows)
                 if not any(i >= len(pool) for i in grown):
                     break

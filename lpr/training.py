@@ -90,9 +90,8 @@ def labeled_plate_characters(plate: np.ndarray, text: str, config: Config) -> li
     if rows[reference] and settings.band_margin is not None:
         band = character_band([variants[reference].characters[i].box for i in rows[reference]], settings)
         banded = [band_candidates(v, band, settings) for v in variants]
-    truth = next(
-        (list(as_segmentation(c, row).characters) for c in [*variants, *banded] if len(row := select_row(c, settings)) == len(text)), None
-    )
+    rows += [select_row(b, settings) for b in banded]
+    truth = next((list(as_segmentation(c, row).characters) for c, row in zip([*variants, *banded], rows) if len(row) == len(text)), None)
     if truth is None:
         return None
     freed = [changed_candidates(b, v) for b, v in zip(banded, variants)]

@@ -44,9 +44,12 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     gy = np.zeros_like(grids)
     gx[:, :, 1:-1] = grids[:, :, 2:] - grids[:, :, :-2]
     gy[:, 1:-1, :] = grids[:, 2:, :] - grids[:, :-2, :]
+    # Not cv2.magnitude: its result depends on the arrays' memory alignment (SIMD or scalar
+    # path), which would make the same image read differently from run to run.
+    magnitude = np.hypot(gx, gy)
     flat_x, flat_y = gx.reshape(-1, width), gy.reshape(-1, width)
-    magnitude = cv2.magnitude(flat_x, flat_y).reshape(grids.shape)
-    # cv2.phase (degrees, about 0.3 degrees accurate) is many times faster than np.arctan2.
+    # cv2.phase (degrees, about 0.3 degrees accurate, the same on every alignment) is many
+    # times faster than np.arctan2.
     # Unsigned orientation: a stroke's two edges point opposite ways but mean the same stroke.
     index = ((cv2.phase(flat_x, flat_y, angleInDegrees=True) * (bins / 180.0)).astype(np.int64) % bins).reshape(grids.shape)
     rows, cols = height // cell, width // cell

@@ -13,6 +13,7 @@ from lpr.features import (
     BBPSDescriptor,
     bbps_features,
     feature_length,
+    hog_features,
     normalize_character,
     validate_feature_config,
 )
@@ -144,3 +145,13 @@ def test_descriptor_in_a_sklearn_pipeline():
     assert copy.get_params()["bbps__char_size"] == CONFIG.char_size
     copy.set_params(bbps__block_sizes=((32, 16),), bbps__hog_bins=0)
     assert copy.named_steps["bbps"].transform(masks[:1]).shape == (1, 1)
+
+
+def test_hog_is_the_same_whatever_the_memory_alignment_of_its_input():
+    # A SIMD path taken or not by alignment must not change a feature: readings must repeat exactly.
+    grids = np.random.default_rng(0).random((37, 32, 16)).astype(np.float32)
+    expected = hog_features(grids, 8, 9)
+    for offset in range(1, 8):
+        shifted = np.empty(grids.size + offset, np.float32)[offset:].reshape(grids.shape)
+        shifted[:] = grids
+        assert np.array_equal(hog_features(shifted, 8, 9), expected)

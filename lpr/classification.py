@@ -1,4 +1,4 @@
-"""Character classification: character masks in, characters 0-9 A-Z with confidences in [0, 1] out."""
+"""Character classification: character masks (and the gray pixels under them) in, characters 0-9 A-Z with confidences in [0, 1] out."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from .config import ClassifierConfig, FeatureConfig
-from .features import BBPSDescriptor
+from .features import character_features, validate_feature_config
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Label of the "not a character" class (bolts, logos, frame edges, small text): it
@@ -62,28 +61,23 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(grid[int(np.argmin(losses))])
 
 
-def build_pipeline(features: FeatureConfig, regularization: float) -> Pipeline:
-    """BBPS descriptor followed by a LinearSVC, as one scikit-learn Pipeline."""
-    return Pipeline(
-        [
-            ("bbps", BBPSDescriptor(features.char_size, features.block_sizes, features.hog_cell, features.hog_bins)),
-            ("svm", LinearSVC(C=regularization, dual="auto", max_iter=5000, random_state=0)),
-        ]
-    )
-
-
 class CharacterClassifier:
-    """BBPS + LinearSVC over character masks, with softmax-calibrated confidences."""
+    """BBPS + HOG features and a LinearSVC over character masks and their gray pixels, with softmax-calibrated confidences.
+
+    Every method takes the gray patches under the masks as grays=; without them each mask
+    is its own gray patch (a perfectly sharp character).
+    """
 
     def __init__(self, features: FeatureConfig | None = None, regularization: float = ClassifierConfig().regularization):
         self.features = features or FeatureConfig()
+        validate_feature_config(self.features)
         self.regularization = regularization
-        self.pipeline = build_pipeline(self.features, regularization)
+        self.svm = LinearSVC(C=regularization, dual="auto", max_iter=5000, random_state=0)
         self.temperature = 1.0
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.pipeline.named_steps["svm"].classes_)
+        return tuple(str(c) for c in self.svm.classes_)
 
     def fit(
         self,
@@ -91,8 +85,9 @@ class CharacterClassifier:
         labels: Sequence[str],
         seed: int = 0,
         sample_weight: np.ndarray | None = None,
+        grays: Sequence[np.ndarray] | None = None,
     ) -> CharacterClassifier:
-        """Train on character masks and their labels; a held-out fifth calibrates the confidences."""
+        """Train on character masks (and gray patches) and their labels; a held-out fifth calibrates the confidences."""
         labels_array = np.asarray(labels)
         weights = np.ones(len(labels_array)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         if len(masks) != len(labels_array):
@@ -103,8 +98,8 @@ class CharacterClassifier:
         order = rng.permutation(len(masks))
         held = order[: len(order) // 5]
         fit_part = order[len(order) // 5 :]
-        features = self.pipeline.named_steps["bbps"].fit(masks).transform(masks)
-        svm = self.pipeline.named_steps["svm"]
+        features = character_features(masks, self.features, grays)
+        svm = self.svm
         svm.fit(features[fit_part], labels_array[fit_part], sample_weight=weights[fit_part])
         known = np.isin(labels_array[held], svm.classes_)
         if known.sum() > 0:
@@ -114,16 +109,18 @@ class CharacterClassifier:
         svm.fit(features, labels_array, sample_weight=weights)
         return self
 
-    def probabilities(self, masks: Sequence[np.ndarray]) -> np.ndarray:
-        """n character masks in, (n, len(classes)) probabilities out."""
+    def probabilities(self, masks: Sequence[np.ndarray], grays: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """n character masks (and gray patches) in, (n, len(classes)) probabilities out."""
         if len(masks) == 0:
             return np.zeros((0, len(self.classes)))
-        scores = class_scores(self.pipeline.decision_function(masks))
+        scores = class_scores(self.svm.decision_function(character_features(masks, self.features, grays)))
         return softmax(scores, self.temperature)
 
-    def predict(self, masks: Sequence[np.ndarray], top_k: int = 3) -> list[CharacterPrediction]:
-        """n character masks in, n predictions out: top_k characters with probabilities given it is one, and P(not one)."""
-        probabilities = self.probabilities(masks)
+    def predict(
+        self, masks: Sequence[np.ndarray], top_k: int = 3, grays: Sequence[np.ndarray] | None = None
+    ) -> list[CharacterPrediction]:
+        """n character masks (and gray patches) in, n predictions out: top_k characters with probabilities given it is one, and P(not one)."""
+        probabilities = self.probabilities(masks, grays)
         classes = self.classes
         if NOT_CHARACTER in classes:
             junk = classes.index(NOT_CHARACTER)

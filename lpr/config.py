@@ -187,6 +187,11 @@ class FeatureConfig:
     # cell) and orientation bins; 0 bins turns it off.
     hog_cell: int = 8
     hog_bins: int = 9
+    # HOG of the character's shading (the gray pixels under its box, stretched from
+    # background to ink): a small blurred character's mask loses strokes its shading keeps.
+    # Same cell and bin rules as the mask's HOG; 0 bins turns it off.
+    gray_hog_cell: int = 4
+    gray_hog_bins: int = 9
 
 
 @dataclass(frozen=True)

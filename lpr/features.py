@@ -1,4 +1,4 @@
-"""Block Binary Pixel Sum features: binary character masks in, fixed-length float32 vectors out."""
+"""Block Binary Pixel Sum features: binary character masks (and the gray pixels under them) in, fixed-length float32 vectors out."""
 
 from __future__ import annotations
 
@@ -21,20 +21,27 @@ def validate_feature_config(config: FeatureConfig) -> None:
     for bh, bw in config.block_sizes:
         if bh <= 0 or bw <= 0 or height % bh or width % bw:
             raise ValueError(f"block size {(bh, bw)} does not divide char_size {config.char_size}")
-    if config.hog_bins < 0:
-        raise ValueError(f"hog_bins must be >= 0, got {config.hog_bins}")
-    if config.hog_bins and (config.hog_cell <= 0 or height % config.hog_cell or width % config.hog_cell or min(height, width) < 2 * config.hog_cell):
-        raise ValueError(f"hog_cell {config.hog_cell} must divide char_size {config.char_size} with at least 2 cells a side")
+    for name, cell, bins in (("hog", config.hog_cell, config.hog_bins), ("gray_hog", config.gray_hog_cell, config.gray_hog_bins)):
+        if bins < 0:
+            raise ValueError(f"{name}_bins must be >= 0, got {bins}")
+        if bins and (cell <= 0 or height % cell or width % cell or min(height, width) < 2 * cell):
+            raise ValueError(f"{name}_cell {cell} must divide char_size {config.char_size} with at least 2 cells a side")
+
+
+def hog_length(char_size: tuple[int, int], cell: int, bins: int) -> int:
+    """Length of the HOG vector of a char_size character with this cell size and bin count (0 bins: 0)."""
+    if not bins:
+        return 0
+    return (char_size[0] // cell - 1) * (char_size[1] // cell - 1) * 4 * bins
 
 
 def feature_length(config: FeatureConfig) -> int:
-    """Length of the BBPS vector for this configuration."""
+    """Length of the feature vector for this configuration: BBPS, mask HOG, gray HOG."""
     height, width = config.char_size
     bbps = sum((height // bh) * (width // bw) for bh, bw in config.block_sizes)
-    if not config.hog_bins:
-        return bbps
-    blocks = (height // config.hog_cell - 1) * (width // config.hog_cell - 1)
-    return bbps + blocks * 4 * config.hog_bins
+    return bbps + hog_length(config.char_size, config.hog_cell, config.hog_bins) + hog_length(
+        config.char_size, config.gray_hog_cell, config.gray_hog_bins
+    )
 
 
 def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
@@ -63,12 +70,9 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     return blocks.reshape(n, -1).astype(np.float32)
 
 
-def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
-    """(h, w) character mask in, (H, W) float32 ink coverage in [0, 1] out, centred with its aspect kept."""
-    if mask.ndim != 2 or mask.size == 0:
-        raise ValueError(f"expected a non-empty 2-D character mask, got shape {mask.shape}")
+def fit_to_size(ink: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) float32 ink in [0, 1] in, (H, W) float32 ink in [0, 1] out, padded to char_size's aspect with 0, centred and resized."""
     height, width = char_size
-    ink = (mask > 0).astype(np.float32)
     h, w = ink.shape
     # Pad to the target aspect instead of stretching, so a narrow "1" keeps its shape
     # and does not turn into a block that looks like a wide letter.
@@ -81,6 +85,33 @@ def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndar
     return np.clip(cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
 
+def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) character mask in, (H, W) float32 ink coverage in [0, 1] out, centred with its aspect kept."""
+    if mask.ndim != 2 or mask.size == 0:
+        raise ValueError(f"expected a non-empty 2-D character mask, got shape {mask.shape}")
+    return fit_to_size((mask > 0).astype(np.float32), char_size)
+
+
+def shade_character(mask: np.ndarray, gray: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) character mask and the (h, w) uint8 gray pixels under it in, (H, W) float32 shading out: 0 at the background's mean gray, 1 at the ink's.
+
+    Dark and light characters come out alike. A mask that is all ink or all background
+    has no contrast to measure: the mask itself is the shading.
+    """
+    if mask.ndim != 2 or mask.size == 0 or gray.shape != mask.shape:
+        raise ValueError(f"expected a non-empty 2-D character mask and gray pixels of its shape, got {mask.shape} and {gray.shape}")
+    inked = cv2.countNonZero(mask)
+    if inked in (0, mask.size):
+        return normalize_character(mask, char_size)
+    ink_mean = cv2.mean(gray, mask)[0]
+    background = (cv2.mean(gray)[0] * mask.size - ink_mean * inked) / (mask.size - inked)
+    values = gray.astype(np.float32)
+    # At least one gray level apart, on the ink's side, so a flat patch does not blow up.
+    contrast = ink_mean - background
+    contrast = contrast if abs(contrast) >= 1.0 else (1.0 if contrast >= 0 else -1.0)
+    return fit_to_size(np.clip((values - background) / contrast, 0.0, 1.0), char_size)
+
+
 def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.ndarray:
     """(n, H, W) float32 normalized characters in, (n, sum of blocks) float32 ink fraction per block at every block size out."""
     n, height, width = grids.shape
@@ -88,20 +119,29 @@ def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
-def character_features(masks: Sequence[np.ndarray], config: FeatureConfig) -> np.ndarray:
-    """n (h, w) character masks in, (n, feature_length) float32 matrix out: BBPS at every block size, then HOG."""
+def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """n (h, w) character masks (and the n (h, w) uint8 gray patches under them) in, (n, feature_length) float32 matrix out.
+
+    The vector is BBPS at every block size, then HOG of the mask, then HOG of the
+    shading (see shade_character); without grays, each mask is its own gray patch.
+    """
+    if grays is not None and len(grays) != len(masks):
+        raise ValueError(f"{len(grays)} gray patches for {len(masks)} masks")
     if len(masks) == 0:
         return np.zeros((0, feature_length(config)), np.float32)
     grids = np.stack([normalize_character(m, config.char_size) for m in masks])
     parts = [block_sums(grids, config.block_sizes)]
     if config.hog_bins:
         parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
+    if config.gray_hog_bins:
+        shades = grids if grays is None else np.stack([shade_character(m, g, config.char_size) for m, g in zip(masks, grays)])
+        parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
     return np.concatenate(parts, axis=1)
 
 
-def bbps_features(mask: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    """(h, w) character mask in, (feature_length,) float32 feature vector out (BBPS, then HOG when configured)."""
-    return character_features([mask], config)[0]
+def bbps_features(mask: np.ndarray, config: FeatureConfig, gray: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) character mask (and the (h, w) uint8 gray pixels under it) in, (feature_length,) float32 feature vector out."""
+    return character_features([mask], config, None if gray is None else [gray])[0]
 
 
 class BBPSDescriptor(TransformerMixin, BaseEstimator):
@@ -113,15 +153,26 @@ class BBPSDescriptor(TransformerMixin, BaseEstimator):
         block_sizes: tuple[tuple[int, int], ...] = FeatureConfig.block_sizes,
         hog_cell: int = FeatureConfig.hog_cell,
         hog_bins: int = FeatureConfig.hog_bins,
+        gray_hog_cell: int = FeatureConfig.gray_hog_cell,
+        gray_hog_bins: int = FeatureConfig.gray_hog_bins,
     ):
         self.char_size = char_size
         self.block_sizes = block_sizes
         self.hog_cell = hog_cell
         self.hog_bins = hog_bins
+        self.gray_hog_cell = gray_hog_cell
+        self.gray_hog_bins = gray_hog_bins
 
     @property
     def feature_config(self) -> FeatureConfig:
-        return FeatureConfig(tuple(self.char_size), tuple(tuple(b) for b in self.block_sizes), self.hog_cell, self.hog_bins)
+        return FeatureConfig(
+            tuple(self.char_size),
+            tuple(tuple(b) for b in self.block_sizes),
+            self.hog_cell,
+            self.hog_bins,
+            self.gray_hog_cell,
+            self.gray_hog_bins,
+        )
 
     def fit(self, masks: Sequence[np.ndarray], y: object = None) -> BBPSDescriptor:
         validate_feature_config(self.feature_config)

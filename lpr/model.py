@@ -73,7 +73,7 @@ def _checksum(*arrays: np.ndarray) -> str:
 
 def model_arrays(model: Model) -> dict[str, np.ndarray]:
     """A model in, the named arrays of its .npz file out (weights, classes and JSON metadata; no objects)."""
-    svm = model.classifier.pipeline.named_steps["svm"]
+    svm = model.classifier.svm
     coef = np.asarray(svm.coef_, dtype=np.float64)
     intercept = np.asarray(svm.intercept_, dtype=np.float64)
     classes = np.asarray([str(c) for c in svm.classes_], dtype="<U1")
@@ -89,6 +89,8 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
             "block_sizes": [list(b) for b in features.block_sizes],
             "hog_cell": features.hog_cell,
             "hog_bins": features.hog_bins,
+            "gray_hog_cell": features.gray_hog_cell,
+            "gray_hog_bins": features.gray_hog_bins,
         },
         "checksum": _checksum(coef, intercept, classes),
         "info": model.info,
@@ -256,8 +258,13 @@ def _feature_config(metadata: dict[str, Any], path: str) -> FeatureConfig:
         features = metadata["features"]
         char_size = tuple(int(v) for v in features["char_size"])
         blocks = tuple(tuple(int(v) for v in b) for b in features["block_sizes"])
-        # Files written before the HOG part existed have no hog_* entries: they mean no HOG.
-        hog = {"hog_cell": int(features.get("hog_cell", 8)), "hog_bins": int(features.get("hog_bins", 0))}
+        # Files written before a HOG part existed have no entries for it: they mean no such HOG.
+        hog = {
+            "hog_cell": int(features.get("hog_cell", 8)),
+            "hog_bins": int(features.get("hog_bins", 0)),
+            "gray_hog_cell": int(features.get("gray_hog_cell", 4)),
+            "gray_hog_bins": int(features.get("gray_hog_bins", 0)),
+        }
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
         raise ModelError(f"{path}: malformed model metadata ({type(error).__name__}: {error})") from None
     if len(char_size) != 2 or not all(0 < v <= MAX_CHAR_SIDE for v in char_size) or any(len(b) != 2 for b in blocks):
@@ -332,7 +339,7 @@ def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
         raise ModelError(f"{path}: malformed model metadata (info must be an object, region a text)")
     classifier = CharacterClassifier(features, _positive(metadata, "regularization", 1.0, path))
     classifier.temperature = _positive(metadata, "temperature", None, path)
-    svm = classifier.pipeline.named_steps["svm"]
+    svm = classifier.svm
     svm.coef_, svm.intercept_, svm.classes_ = coef, intercept, classes
     svm.n_features_in_ = coef.shape[1]
     # Models written before the verifier joined the file have no "verifier" entry: no verifier.

@@ -263,7 +263,9 @@ class Recognizer:
         """(polarity, candidate) pairs in, {polarity: [(candidate, prediction), ...]} out, in one classifier call."""
         if not crops:
             return {}
-        predictions = self.model.classifier.predict([c.mask for _, c in crops], self.config.recognition.alternatives_per_character)
+        predictions = self.model.classifier.predict(
+            [c.mask for _, c in crops], self.config.recognition.alternatives_per_character, [c.gray for _, c in crops]
+        )
         classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
         for (polarity, crop), prediction in zip(crops, predictions):
             classified.setdefault(polarity, []).append((crop, prediction))
@@ -309,7 +311,9 @@ class Recognizer:
                     windows.append(window)
         if not windows:
             return []
-        predictions = self.model.classifier.predict([w.mask for w in windows], self.config.recognition.alternatives_per_character)
+        predictions = self.model.classifier.predict(
+            [w.mask for w in windows], self.config.recognition.alternatives_per_character, [w.gray for w in windows]
+        )
         best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
         for gap, window, prediction in zip(gaps, windows, predictions):
             score = candidate_score(prediction)

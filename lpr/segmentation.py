@@ -17,10 +17,13 @@ POLARITIES = ("dark", "light")
 
 @dataclass(frozen=True)
 class CharacterCrop:
-    """One character: its box in the plate image given, and its (h, w) uint8 mask (255 = ink)."""
+    """One character: its box in the plate image given, its (h, w) uint8 mask (255 = ink) and the (h, w) uint8 gray pixels under it."""
 
     box: Box
     mask: np.ndarray
+    # The plate's gray pixels at the mask's resolution: the classifier also reads the
+    # character's shading, which a blurred character's thresholded mask loses.
+    gray: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def split_windows(crop: CharacterCrop, width: float, height: float, config: Segm
             crop.box.x + int(round(start * per_column)), crop.box.y + int(round(top * per_row)),
             max(1, int(round((end - start) * per_column))), max(1, int(round((bottom - top) * per_row))),
         )
-        windows.append(CharacterCrop(box, crop.mask[top:bottom, start:end]))
+        windows.append(CharacterCrop(box, crop.mask[top:bottom, start:end], crop.gray[top:bottom, start:end]))
     return windows
 
 
@@ -198,6 +201,8 @@ class Candidates:
     polarity: str
     offset: int
     binary: np.ndarray
+    # The resized gray plate the binary was thresholded from.
+    gray: np.ndarray
     # binary's height over the plate's: boxes are in plate pixels, binary is resized.
     scale: float
 
@@ -212,15 +217,23 @@ def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndar
     return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA), scale
 
 
-def threshold_candidates(contrast: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig) -> Candidates:
-    """(plate_height, W) int16 local contrast of a plate and its scale in, its character-shaped components (boxes in plate pixels) out."""
-    return binary_candidates(binarize(contrast, polarity, offset), scale, polarity, offset, config)
+def threshold_candidates(
+    gray: np.ndarray, contrast: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig
+) -> Candidates:
+    """(plate_height, W) uint8 resized gray plate, its int16 local contrast and its scale in, its character-shaped components (boxes in plate pixels) out."""
+    return binary_candidates(binarize(contrast, polarity, offset), gray, scale, polarity, offset, config)
 
 
 def binary_candidates(
-    binary: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig, rows: tuple[int, int] | None = None
+    binary: np.ndarray,
+    gray: np.ndarray,
+    scale: float,
+    polarity: str,
+    offset: int,
+    config: SegmentationConfig,
+    rows: tuple[int, int] | None = None,
 ) -> Candidates:
-    """(plate_height, W) uint8 binary plate (255 = ink) and its scale in, its character-shaped components (boxes in plate pixels) out.
+    """(plate_height, W) uint8 binary plate (255 = ink), the gray plate it came from and its scale in, its character-shaped components (boxes in plate pixels) out.
 
     With rows=(top, bottom), only the binary's rows top..bottom-1 are searched.
     """
@@ -235,10 +248,11 @@ def binary_candidates(
         CharacterCrop(
             box.scaled(1.0 / scale),
             np.where(labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w] == label, np.uint8(255), np.uint8(0)),
+            gray[box.y : box.y + box.h, box.x : box.x + box.w],
         )
         for box, label in components
     )
-    return Candidates(characters, polarity, offset, binary, scale)
+    return Candidates(characters, polarity, offset, binary, gray, scale)
 
 
 def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[float, float]:
@@ -263,7 +277,9 @@ def band_candidates(candidates: Candidates, band: tuple[float, float], config: S
     top, bottom = (min(height, max(0, round(v * candidates.scale))) for v in band)
     if bottom <= top:
         return replace(candidates, characters=())
-    return binary_candidates(candidates.binary, candidates.scale, candidates.polarity, candidates.offset, config, (top, bottom))
+    return binary_candidates(
+        candidates.binary, candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, (top, bottom)
+    )
 
 
 def in_line(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig) -> list[int]:
@@ -300,7 +316,7 @@ def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Ca
     """(H, W, 3) or (H, W) uint8 plate in, the candidate components of every polarity and threshold offset out."""
     resized, scale = resize_plate(plate, config)
     contrast = local_contrast(resized, config)
-    return [threshold_candidates(contrast, scale, p, o, config) for p, o in threshold_settings(config)]
+    return [threshold_candidates(resized, contrast, scale, p, o, config) for p, o in threshold_settings(config)]
 
 
 def select_row(candidates: Candidates, config: SegmentationConfig) -> tuple[int, ...]:
@@ -323,7 +339,7 @@ def segment_characters(
         settings = threshold_settings(config)
         offset = next((o for p, o in settings if p == polarity), settings[0][1])
     resized, scale = resize_plate(plate, config)
-    candidates = threshold_candidates(local_contrast(resized, config), scale, polarity, offset, config)
+    candidates = threshold_candidates(resized, local_contrast(resized, config), scale, polarity, offset, config)
     return as_segmentation(candidates, select_row(candidates, config))
 
 

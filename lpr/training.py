@@ -51,9 +51,10 @@ JUNK_MAX_IOU = 0.4
 
 @dataclass(frozen=True)
 class CharacterSample:
-    """One labeled character mask and the plate image it came from."""
+    """One labeled character mask, the gray pixels under it, and the plate image it came from."""
 
     mask: np.ndarray
+    gray: np.ndarray
     label: str
     source: str
     state: str | None
@@ -158,7 +159,7 @@ def collect_characters(
             # Read shrunk to a traffic frame's plate size too (see ClassifierConfig.shrunk_heights).
             for shrunk in shrunk_plates(plate, config.classifier.shrunk_heights):
                 characters += labeled_plate_characters(shrunk, text, config) or []
-            samples.extend(CharacterSample(c.mask, char, str(labeled.path), labeled.state) for c, char in characters)
+            samples.extend(CharacterSample(c.mask, c.gray, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
 
 
@@ -185,7 +186,9 @@ def fit_classifier(
     """Character samples in, a fitted CharacterClassifier out; a state's own characters weigh STATE_WEIGHT times more."""
     classifier = CharacterClassifier(features, regularization)
     weights = np.array([STATE_WEIGHT if region != DEFAULT_MODEL and s.state == region else 1.0 for s in samples])
-    return classifier.fit([s.mask for s in samples], [s.label for s in samples], seed=seed, sample_weight=weights)
+    return classifier.fit(
+        [s.mask for s in samples], [s.label for s in samples], seed=seed, sample_weight=weights, grays=[s.gray for s in samples]
+    )
 
 
 def train_model(
@@ -220,7 +223,7 @@ def train_model(
         characters = [samples[i] for i in held if samples[i].label != NOT_CHARACTER]
         scored = [s for s in characters if region == DEFAULT_MODEL or s.state == region] or characters
         probe = fit_classifier([samples[i] for i in train], features, region, seed, config.classifier.regularization)
-        predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1)]
+        predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1, grays=[s.gray for s in scored])]
         accuracy = float(np.mean([p == s.label for p, s in zip(predicted, scored)]))
         heldout = len(scored)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -12,29 +13,36 @@ from lpr.config import FeatureConfig
 from lpr.features import (
     BBPSDescriptor,
     bbps_features,
+    character_features,
     feature_length,
     hog_features,
     normalize_character,
+    shade_character,
     validate_feature_config,
 )
 
 CONFIG = FeatureConfig()
 # The same block sizes without HOG: every feature is an ink fraction, so known inputs give known values.
-BBPS_ONLY = FeatureConfig(CONFIG.char_size, CONFIG.block_sizes, CONFIG.hog_cell, 0)
+BBPS_ONLY = FeatureConfig(CONFIG.char_size, CONFIG.block_sizes, CONFIG.hog_cell, 0, CONFIG.gray_hog_cell, 0)
 BBPS_LENGTH = 128 + 32 + 8 + 4
+# The mask's HOG alone, in 8 px cells: 4x2 cells, so 3x1 blocks of 2x2 cells with 9 bins each.
+MASK_HOG = FeatureConfig(CONFIG.char_size, CONFIG.block_sizes, 8, 9, CONFIG.gray_hog_cell, 0)
+MASK_HOG_LENGTH = 3 * 1 * 4 * 9
 
 
 def test_feature_length_of_default_config():
     # 32x16 character: 16*8 blocks of 2x2, 8*4 of 4x4, 4*2 of 8x8, 2*2 of 16x8...
     assert feature_length(BBPS_ONLY) == BBPS_LENGTH
-    # ...then HOG: 8 px cells make 4x2 cells, so 3x1 blocks of 2x2 cells with 9 bins each.
-    assert feature_length(CONFIG) == BBPS_LENGTH + 3 * 1 * 4 * 9
+    assert feature_length(MASK_HOG) == BBPS_LENGTH + MASK_HOG_LENGTH
+    # ...then each HOG: C px cells make (32/C)x(16/C) cells, so (32/C-1)x(16/C-1) blocks of 2x2 cells.
+    hogs = [(CONFIG.hog_cell, CONFIG.hog_bins), (CONFIG.gray_hog_cell, CONFIG.gray_hog_bins)]
+    assert feature_length(CONFIG) == BBPS_LENGTH + sum((32 // c - 1) * (16 // c - 1) * 4 * b for c, b in hogs)
 
 
 def test_hog_part_is_block_normalized_and_follows_the_bbps_part():
     mask = np.zeros((32, 16), np.uint8)
     mask[:, 6:10] = 255  # a vertical bar: horizontal gradients only
-    vector = bbps_features(mask, CONFIG)
+    vector = bbps_features(mask, MASK_HOG)
     assert np.array_equal(vector[:BBPS_LENGTH], bbps_features(mask, BBPS_ONLY))
     blocks = vector[BBPS_LENGTH:].reshape(-1, 4 * CONFIG.hog_bins)
     assert np.all(np.linalg.norm(blocks, axis=1) <= 1.0 + 1e-5)
@@ -81,9 +89,9 @@ def test_known_block_values():
     # Left half inked: each block is 1 on the left and 0 on the right, and 16x8 blocks split exactly.
     mask = np.zeros((32, 16), np.uint8)
     mask[:, :8] = 255
-    vector = bbps_features(mask, FeatureConfig((32, 16), ((16, 8),), hog_bins=0))
+    vector = bbps_features(mask, FeatureConfig((32, 16), ((16, 8),), hog_bins=0, gray_hog_bins=0))
     assert vector.tolist() == [1.0, 0.0, 1.0, 0.0]
-    quarter = bbps_features(mask, FeatureConfig((32, 16), ((32, 16),), hog_bins=0))
+    quarter = bbps_features(mask, FeatureConfig((32, 16), ((32, 16),), hog_bins=0, gray_hog_bins=0))
     assert quarter.tolist() == [0.5]
 
 
@@ -143,7 +151,7 @@ def test_descriptor_in_a_sklearn_pipeline():
     assert list(pipeline.predict(masks)) == labels
     copy = clone(pipeline)
     assert copy.get_params()["bbps__char_size"] == CONFIG.char_size
-    copy.set_params(bbps__block_sizes=((32, 16),), bbps__hog_bins=0)
+    copy.set_params(bbps__block_sizes=((32, 16),), bbps__hog_bins=0, bbps__gray_hog_bins=0)
     assert copy.named_steps["bbps"].transform(masks[:1]).shape == (1, 1)
 
 
@@ -155,3 +163,51 @@ def test_hog_is_the_same_whatever_the_memory_alignment_of_its_input():
         shifted = np.empty(grids.size + offset, np.float32)[offset:].reshape(grids.shape)
         shifted[:] = grids
         assert np.array_equal(hog_features(shifted, 8, 9), expected)
+
+
+def blurred_bar(dark: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A (40, 20) gray patch of a blurred vertical bar (dark on light or light on dark) and its thresholded mask."""
+    gray = np.full((40, 20), 200.0)
+    gray[4:36, 7:13] = 40.0
+    gray = cv2.GaussianBlur(gray, (7, 7), 2.0)
+    if not dark:
+        gray = 240.0 - gray
+    gray = gray.astype(np.uint8)
+    mask = np.where((gray < 120) if dark else (gray > 120), 255, 0).astype(np.uint8)
+    return mask, gray
+
+
+def test_shading_is_the_same_for_dark_and_light_characters():
+    dark, light = shade_character(*blurred_bar(True), (32, 16)), shade_character(*blurred_bar(False), (32, 16))
+    assert dark.shape == (32, 16) and dark.dtype == np.float32
+    assert dark.min() >= 0.0 and dark.max() <= 1.0
+    assert np.allclose(dark, light, atol=0.02)
+    # Ink near 1 in the middle of the bar, background near 0 away from it, blur in between.
+    assert dark[16, 8] > 0.9 and dark[16, 1] < 0.1 and 0.1 < dark[16, 5] < 0.9
+
+
+def test_shading_of_a_mask_without_background_is_the_mask():
+    full = np.full((30, 15), 255, np.uint8)
+    assert np.array_equal(shade_character(full, np.zeros_like(full), (32, 16)), normalize_character(full, (32, 16)))
+
+
+def test_shading_errors():
+    with pytest.raises(ValueError, match="gray pixels of its shape"):
+        shade_character(np.zeros((10, 5), np.uint8), np.zeros((10, 6), np.uint8), (32, 16))
+    with pytest.raises(ValueError, match="gray patches for"):
+        character_features([np.zeros((10, 5), np.uint8)], CONFIG, [])
+
+
+def test_without_gray_patches_a_mask_is_its_own_gray_patch():
+    masks = [blurred_bar(True)[0], np.zeros((12, 6), np.uint8)]
+    assert np.array_equal(character_features(masks, CONFIG), character_features(masks, CONFIG, [255 - m for m in masks]))
+
+
+def test_gray_hog_sees_what_the_mask_loses():
+    # Two thresholds of one blurred bar give masks of different widths; the shading is one.
+    mask, gray = blurred_bar(True)
+    thin = np.where(gray < 80, 255, 0).astype(np.uint8)
+    gray_part = slice(feature_length(FeatureConfig(CONFIG.char_size, CONFIG.block_sizes, CONFIG.hog_cell, CONFIG.hog_bins, 4, 0)), None)
+    wide_vector, thin_vector = character_features([mask, thin], CONFIG, [gray, gray])
+    assert not np.allclose(wide_vector[:BBPS_LENGTH], thin_vector[:BBPS_LENGTH])
+    assert np.linalg.norm(wide_vector[gray_part] - thin_vector[gray_part]) < 0.5 * np.linalg.norm(wide_vector[:BBPS_LENGTH] - thin_vector[:BBPS_LENGTH])

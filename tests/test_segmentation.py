@@ -106,7 +106,7 @@ def merged_component() -> CharacterCrop:
     mask = np.zeros((80, 120), np.uint8)  # twice the box size, as masks are cut at the resized plate height
     mask[:, 88:116] = 255
     mask[20:60, 0:88] = 255
-    return CharacterCrop(Box(100, 10, 60, 40), mask)
+    return CharacterCrop(Box(100, 10, 60, 40), mask, 255 - mask)
 
 
 def test_split_windows_find_the_bar_inside_a_merged_component():

@@ -185,11 +185,15 @@ class FeatureConfig:
     # BBPS vector: stroke directions tell apart shapes with similar ink per block (8/B,
     # 0/D/Q). Cell size in pixels (must divide char_size; 2x2-cell blocks, stride one
     # cell) and orientation bins; 0 bins turns it off.
-    hog_cell: int = 8
+    hog_cell: int = 4
     hog_bins: int = 9
     # HOG of the character's shading (the gray pixels under its box, stretched from
     # background to ink): a small blurred character's mask loses strokes its shading keeps.
-    # Same cell and bin rules as the mask's HOG; 0 bins turns it off.
+    # Same cell and bin rules as the mask's HOG; 0 bins turns it off. Held-out, 5 folds
+    # (crops exact, characters, top 5; scenes exact, detection; scenes with a false plate;
+    # negatives with a plate): mask HOG in 8 px cells, no gray HOG -> 85.5%, 95.4%, 89.3%;
+    # 55.0%, 85.7%; 5.7%; 0.75%. 4 px cells -> 86.6%, 95.6%, 89.3%; 54.3%, 85.7%; 3.6%; 1.25%.
+    # 4 px cells and gray HOG in 4 px cells -> 88.6%, 96.0%, 90.9%; 57.9%, 82.1%; 2.1%; 0.75%.
     gray_hog_cell: int = 4
     gray_hog_bins: int = 9
 

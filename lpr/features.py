@@ -71,45 +71,55 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
 
 
 def fit_to_size(ink: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
-    """(h, w) float32 ink in [0, 1] in, (H, W) float32 ink in [0, 1] out, padded to char_size's aspect with 0, centred and resized."""
+    """(h, w) or (h, w, c) float32 ink in [0, 1] in, (H, W) or (H, W, c) float32 ink in [0, 1] out, padded to char_size's aspect with 0, centred and resized."""
     height, width = char_size
-    h, w = ink.shape
+    h, w = ink.shape[:2]
     # Pad to the target aspect instead of stretching, so a narrow "1" keeps its shape
     # and does not turn into a block that looks like a wide letter.
     target_w = max(w, int(np.ceil(h * width / height)))
     target_h = max(h, int(np.ceil(w * height / width)))
-    canvas = np.zeros((target_h, target_w), np.float32)
+    canvas = np.zeros((target_h, target_w, *ink.shape[2:]), np.float32)
     top, left = (target_h - h) // 2, (target_w - w) // 2
     canvas[top : top + h, left : left + w] = ink
     # INTER_AREA's float sums can overshoot 1 by a rounding error; coverage is a fraction.
     return np.clip(cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
 
-def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
-    """(h, w) character mask in, (H, W) float32 ink coverage in [0, 1] out, centred with its aspect kept."""
+def check_mask(mask: np.ndarray, gray: np.ndarray | None = None) -> None:
+    """Raise ValueError unless mask is a non-empty 2-D array (and gray, when given, has its shape)."""
     if mask.ndim != 2 or mask.size == 0:
         raise ValueError(f"expected a non-empty 2-D character mask, got shape {mask.shape}")
+    if gray is not None and gray.shape != mask.shape:
+        raise ValueError(f"expected gray pixels of the mask's shape {mask.shape}, got {gray.shape}")
+
+
+def normalize_character(mask: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) character mask in, (H, W) float32 ink coverage in [0, 1] out, centred with its aspect kept."""
+    check_mask(mask)
     return fit_to_size((mask > 0).astype(np.float32), char_size)
 
 
-def shade_character(mask: np.ndarray, gray: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
-    """(h, w) character mask and the (h, w) uint8 gray pixels under it in, (H, W) float32 shading out: 0 at the background's mean gray, 1 at the ink's.
+def shading(mask: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """(h, w) character mask and the (h, w) uint8 gray pixels under it in, (h, w) float32 shading out: 0 at the background's mean gray, 1 at the ink's.
 
     Dark and light characters come out alike. A mask that is all ink or all background
     has no contrast to measure: the mask itself is the shading.
     """
-    if mask.ndim != 2 or mask.size == 0 or gray.shape != mask.shape:
-        raise ValueError(f"expected a non-empty 2-D character mask and gray pixels of its shape, got {mask.shape} and {gray.shape}")
+    check_mask(mask, gray)
     inked = cv2.countNonZero(mask)
     if inked in (0, mask.size):
-        return normalize_character(mask, char_size)
+        return (mask > 0).astype(np.float32)
     ink_mean = cv2.mean(gray, mask)[0]
     background = (cv2.mean(gray)[0] * mask.size - ink_mean * inked) / (mask.size - inked)
-    values = gray.astype(np.float32)
     # At least one gray level apart, on the ink's side, so a flat patch does not blow up.
     contrast = ink_mean - background
     contrast = contrast if abs(contrast) >= 1.0 else (1.0 if contrast >= 0 else -1.0)
-    return fit_to_size(np.clip((values - background) / contrast, 0.0, 1.0), char_size)
+    return np.clip((gray.astype(np.float32) - background) / contrast, 0.0, 1.0)
+
+
+def shade_character(mask: np.ndarray, gray: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) character mask and the (h, w) uint8 gray pixels under it in, (H, W) float32 shading (see shading) out, centred like normalize_character."""
+    return fit_to_size(shading(mask, gray), char_size)
 
 
 def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -129,12 +139,17 @@ def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays
         raise ValueError(f"{len(grays)} gray patches for {len(masks)} masks")
     if len(masks) == 0:
         return np.zeros((0, feature_length(config)), np.float32)
-    grids = np.stack([normalize_character(m, config.char_size) for m in masks])
+    if config.gray_hog_bins and grays is not None:
+        # Ink and shading as two channels of one image: one resize each character, not two.
+        both = np.stack([fit_to_size(np.dstack([(m > 0).astype(np.float32), shading(m, g)]), config.char_size) for m, g in zip(masks, grays)])
+        grids, shades = np.ascontiguousarray(both[..., 0]), np.ascontiguousarray(both[..., 1])
+    else:
+        grids = np.stack([normalize_character(m, config.char_size) for m in masks])
+        shades = grids
     parts = [block_sums(grids, config.block_sizes)]
     if config.hog_bins:
         parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
     if config.gray_hog_bins:
-        shades = grids if grays is None else np.stack([shade_character(m, g, config.char_size) for m, g in zip(masks, grays)])
         parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
     return np.concatenate(parts, axis=1)
 

@@ -86,26 +86,33 @@ def _blobs(mask: np.ndarray, min_height: int) -> list[tuple[Box, float]]:
     return blobs
 
 
-def _joinable(left: Box, right: Box, config: LocalizationConfig) -> bool:
-    """Whether two blobs look like two halves of one character row (same line, similar height, small gap)."""
-    low, high = sorted((left.h, right.h))
-    overlap = min(left.y + left.h, right.y + right.h) - max(left.y, right.y)
-    gap = right.x - (left.x + left.w)
-    return high <= config.join_height_ratio * low and overlap >= config.join_overlap * low and -low <= gap <= config.join_gap * high
+def joined_pairs(boxes: np.ndarray, config: LocalizationConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 4) int x, y, w, h blob boxes sorted by x in, index arrays (left, right) of the pairs that look like two halves of one character row out.
+
+    Two blobs join when they share a line (vertical overlap at least join_overlap of the
+    lower one), have similar heights (within join_height_ratio) and a small gap (overlap
+    up to the lower height, or at most join_gap times the taller height apart).
+    """
+    x, y, w, h = (boxes[:, i].astype(np.float64) for i in range(4))
+    # Sorted by x, a blob's partners start before its right end plus the largest gap allowed.
+    reach = x + w + config.join_gap * np.maximum(h, h.max(initial=0.0))
+    last = np.searchsorted(x, reach, side="right")
+    counts = np.maximum(last - np.arange(len(x)) - 1, 0)
+    left = np.repeat(np.arange(len(x)), counts)
+    right = left + 1 + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    low, high = np.minimum(h[left], h[right]), np.maximum(h[left], h[right])
+    overlap = np.minimum(y[left] + h[left], y[right] + h[right]) - np.maximum(y[left], y[right])
+    gap = x[right] - (x[left] + w[left])
+    keep = (high <= config.join_height_ratio * low) & (overlap >= config.join_overlap * low) & (-low <= gap) & (gap <= config.join_gap * high)
+    return left[keep], right[keep]
 
 
 def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
     """(H, W) uint8 blob mask in, boxes of plate-shaped blobs (and of joined blob pairs) out, in mask coordinates."""
     blobs = sorted(_blobs(mask, config.min_height), key=lambda b: b[0].x)
     # A plate's gap, logo or bolt often splits its characters into two blobs; their union is a candidate too.
-    tallest = max((b.h for b, _ in blobs), default=0)
-    joined = []
-    for i, (a, area_a) in enumerate(blobs):
-        for b, area_b in blobs[i + 1 :]:
-            if b.x > a.x + a.w + config.join_gap * max(a.h, tallest):
-                break  # sorted by x: every later blob starts even further right
-            if b.x <= a.x + a.w + config.join_gap * max(a.h, b.h) and _joinable(a, b, config):
-                joined.append((union_box([a, b]), area_a + area_b))
+    left, right = joined_pairs(np.array([(b.x, b.y, b.w, b.h) for b, _ in blobs], dtype=np.int64).reshape(-1, 4), config)
+    joined = [(union_box([blobs[i][0], blobs[j][0]]), blobs[i][1] + blobs[j][1]) for i, j in zip(left.tolist(), right.tolist())]
     candidates = []
     for box, area in blobs + joined:
         if not (config.min_width <= box.w <= config.max_width and config.min_aspect <= box.aspect <= config.max_aspect):

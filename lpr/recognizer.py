@@ -6,6 +6,7 @@ import bisect
 import heapq
 import math
 from dataclasses import dataclass, replace
+from statistics import median
 
 import numpy as np
 
@@ -144,7 +145,7 @@ def window_places(centres: list[float], config: SegmentationConfig) -> dict[int,
     """
     if len(centres) < 2:
         return {}
-    pitch = float(np.median(np.diff(centres)))
+    pitch = float(median([right - left for left, right in zip(centres, centres[1:])]))
     places = {
         gap: (centres[gap - 1], centres[gap])
         for gap in range(1, len(centres))

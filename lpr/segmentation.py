@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from statistics import median
+
 import cv2
 import numpy as np
 
@@ -137,8 +139,8 @@ def pooled_row(boxes: Sequence[Box], scores: Sequence[float], config: Segmentati
         return ()
     # One font per plate: boxes much wider or of another height than the row's median
     # are logos, stickers or small text that happen to line up with the characters.
-    median_height = float(np.median([boxes[i].h for i in group]))
-    median_width = float(np.median([boxes[i].w for i in group]))
+    median_height = float(median([boxes[i].h for i in group]))
+    median_width = float(median([boxes[i].w for i in group]))
     group = [
         i
         for i in group
@@ -187,8 +189,8 @@ def wide_members(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationC
     """Candidate boxes and the boxes of a chosen row in, (indices of candidates in line with the row but too wide, median width, median height) out."""
     if not row:
         return [], 0.0, 0.0
-    width = float(np.median([b.w for b in row]))
-    height = float(np.median([b.h for b in row]))
+    width = float(median([b.w for b in row]))
+    height = float(median([b.h for b in row]))
     wide = [i for i in in_line(boxes, row, config) if boxes[i].w > config.max_width_ratio * width]
     return wide, width, height
 
@@ -262,9 +264,9 @@ def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[floa
     """
     if not row:
         raise ValueError("a character band needs at least one character box")
-    height = float(np.median([b.h for b in row]))
+    height = float(median([b.h for b in row]))
     margin = (config.band_margin or 0.0) * height
-    return float(np.median([b.y for b in row])) - margin, float(np.median([b.y + b.h for b in row])) + margin
+    return float(median([b.y for b in row])) - margin, float(median([b.y + b.h for b in row])) + margin
 
 
 def band_candidates(candidates: Candidates, band: tuple[float, float], config: SegmentationConfig) -> Candidates:
@@ -290,8 +292,8 @@ def in_line(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig
     """
     if not row:
         return []
-    height = float(np.median([b.h for b in row]))
-    centre = float(np.median([b.y + b.h / 2 for b in row]))
+    height = float(median([b.h for b in row]))
+    centre = float(median([b.y + b.h / 2 for b in row]))
     low = (1 - config.height_tolerance) * height
     high = (1 + config.height_tolerance + 2 * (config.band_margin or 0.0)) * height
     return [

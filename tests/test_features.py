@@ -192,7 +192,7 @@ def test_shading_of_a_mask_without_background_is_the_mask():
 
 
 def test_shading_errors():
-    with pytest.raises(ValueError, match="gray pixels of its shape"):
+    with pytest.raises(ValueError, match="gray pixels of the mask.s shape"):
         shade_character(np.zeros((10, 5), np.uint8), np.zeros((10, 6), np.uint8), (32, 16))
     with pytest.raises(ValueError, match="gray patches for"):
         character_features([np.zeros((10, 5), np.uint8)], CONFIG, [])

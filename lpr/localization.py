@@ -95,7 +95,7 @@ def joined_pairs(boxes: np.ndarray, config: LocalizationConfig) -> tuple[np.ndar
     """
     x, y, w, h = (boxes[:, i].astype(np.float64) for i in range(4))
     # Sorted by x, a blob's partners start before its right end plus the largest gap allowed.
-    reach = x + w + config.join_gap * np.maximum(h, h.max(initial=0.0))
+    reach = x + w + config.join_gap * h.max(initial=0.0)
     last = np.searchsorted(x, reach, side="right")
     counts = np.maximum(last - np.arange(len(x)) - 1, 0)
     left = np.repeat(np.arange(len(x)), counts)

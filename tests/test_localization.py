@@ -13,7 +13,7 @@ from lpr.config import LocalizationConfig
 from lpr.datasets import load_dataset
 from lpr.geometry import Box
 from lpr.imageio import read_image
-from lpr.localization import PlateCandidate, frame_scale, morphology_steps, plate_candidates, to_gray
+from lpr.localization import PlateCandidate, frame_scale, joined_pairs, morphology_steps, plate_candidates, to_gray
 
 CONFIG = LocalizationConfig()
 
@@ -92,3 +92,19 @@ def test_4k_frame_boxes_come_back_in_full_resolution(samples: Path) -> None:
     # Searched at the original size, so the boxes are the original ones scaled up (within rounding).
     small = plate_candidates(image, limited)
     assert [c.box.x // 3 for c in candidates[:3]] == pytest.approx([c.box.x for c in small[:3]], abs=2)
+
+
+def test_joined_pairs_are_halves_of_one_row():
+    config = LocalizationConfig()
+    boxes = np.array(
+        [
+            (0, 0, 40, 20),  # 0 and 1: same line, same height, a 10 px gap
+            (50, 2, 40, 20),
+            (95, 0, 30, 60),  # three times as tall as 1, though adjacent
+            (200, 0, 40, 20),  # 110 px after 1: too far
+            (245, 30, 40, 20),  # beside 3 but below its line
+        ]
+    )
+    left, right = joined_pairs(boxes, config)
+    assert list(zip(left.tolist(), right.tolist())) == [(0, 1)]
+    assert [len(a) for a in joined_pairs(np.zeros((0, 4), np.int64), config)] == [0, 0]

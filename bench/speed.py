@@ -28,6 +28,7 @@ import cv2
 
 from common import DEFAULT_SCENES, FRAME_SIZE, frames_of_size, machine, scene_paths, summary, write_results
 
+import lpr.classification
 import lpr.recognizer
 from lpr import Recognizer, load_model, read_image
 
@@ -103,6 +104,10 @@ def instrumented(clock: StageClock) -> Iterator[list[str]]:
         stage = stage_of(getattr(value, "__module__", "") or "") if inspect.isfunction(value) else None
         if stage is not None:
             patches.append((lpr.recognizer, name, clock.wrap(stage, value)))
+    # The classifier computes its features itself: they are the features stage.
+    for name, value in vars(lpr.classification).items():
+        if inspect.isfunction(value) and value.__module__ == "lpr.features":
+            patches.append((lpr.classification, name, clock.wrap("features", value)))
     for spec, stage in STAGE_CLASSES.items():
         module_name, class_name = spec.split(":")
         try:

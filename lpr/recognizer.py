@@ -264,13 +264,17 @@ class Recognizer:
         """(polarity, candidate) pairs in, {polarity: [(candidate, prediction), ...]} out, in one classifier call."""
         if not crops:
             return {}
-        predictions = self.model.classifier.predict(
-            [c.mask for _, c in crops], self.config.recognition.alternatives_per_character, [c.gray for _, c in crops]
-        )
+        predictions = self._predict([c for _, c in crops])
         classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]] = {}
         for (polarity, crop), prediction in zip(crops, predictions):
             classified.setdefault(polarity, []).append((crop, prediction))
         return classified
+
+    def _predict(self, crops: list[CharacterCrop]) -> list[CharacterPrediction]:
+        """Candidate characters in, the classifier's predictions from their masks and gray pixels out."""
+        return self.model.classifier.predict(
+            [c.mask for c in crops], self.config.recognition.alternatives_per_character, [c.gray for c in crops]
+        )
 
     def _readable(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
         """Classified candidates in, those the classifier does not take for junk out."""
@@ -312,9 +316,7 @@ class Recognizer:
                     windows.append(window)
         if not windows:
             return []
-        predictions = self.model.classifier.predict(
-            [w.mask for w in windows], self.config.recognition.alternatives_per_character, [w.gray for w in windows]
-        )
+        predictions = self._predict(windows)
         best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
         for gap, window, prediction in zip(gaps, windows, predictions):
             score = candidate_score(prediction)

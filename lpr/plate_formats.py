@@ -11,7 +11,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from .classification import CharacterPrediction
+from .classification import CharacterGuess, CharacterPrediction
 
 
 def layout(text: str) -> str:
@@ -82,3 +82,33 @@ def layout_prior(formats: dict[str, int], text: str, smoothing: float) -> float:
     """
     total = sum(formats.values())
     return (formats.get(layout(text), 0) + smoothing) / (total + smoothing)
+
+
+def lookalike_predictions(
+    prediction: CharacterPrediction, groups: Sequence[str], share: float
+) -> tuple[CharacterPrediction, CharacterPrediction]:
+    """One character's guesses, groups of look-alike characters and a share in [0, 1] in, (ranking, reported) predictions out.
+
+    Many states print O and 0 with one glyph, so the classifier's choice between them
+    follows which is commoner in training, not the plate. For each group with a member
+    among the guesses, every member is given: for ranking, share of the group's pooled
+    probability split evenly plus (1 - share) of its own, so that the layout decides;
+    as its reported confidence, the pooled probability (the glyph is read that surely).
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be in [0, 1], got {share}")
+    ranking = {g.char: g.confidence for g in prediction.guesses}
+    reported = dict(ranking)
+    for group in groups:
+        if not any(c in ranking for c in group):
+            continue
+        pooled = sum(ranking.get(c, 0.0) for c in group)
+        for c in group:
+            reported[c] = pooled
+            ranking[c] = share * pooled / len(group) + (1.0 - share) * ranking.get(c, 0.0)
+
+    def ordered(confidences: dict[str, float]) -> CharacterPrediction:
+        guesses = sorted((CharacterGuess(c, p) for c, p in confidences.items()), key=lambda g: -g.confidence)
+        return CharacterPrediction(tuple(guesses), prediction.not_character)
+
+    return ordered(ranking), ordered(reported)

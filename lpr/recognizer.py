@@ -15,7 +15,7 @@ from .config import Config, SegmentationConfig
 from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
-from .plate_formats import all_formats, layout_prior, read_with_formats
+from .plate_formats import all_formats, layout_prior, lookalike_predictions, read_with_formats
 from .segmentation import (
     Candidates,
     CharacterCrop,
@@ -89,25 +89,32 @@ def text_candidates(predictions: list[CharacterPrediction], top_n: int) -> list[
 
 
 def state_candidates(
-    predictions: list[CharacterPrediction], formats: dict[str, int] | None, top_n: int, smoothing: float = 1.0
+    predictions: list[CharacterPrediction],
+    formats: dict[str, int] | None,
+    top_n: int,
+    smoothing: float = 1.0,
+    reported: list[CharacterPrediction] | None = None,
 ) -> list[TextCandidate]:
     """Per-character guesses, the state's {layout: count} (or None) and a pseudo-count in, the top_n plate texts out.
 
     The plain candidates and the likeliest text of each of the state's layouts are ranked
     by their probability times their layout's smoothed share in the state (layout_prior):
-    O/0 and I/1 look alike, the state's formats say which one fits. Confidences stay the
-    characters' probability. Without formats this is text_candidates.
+    O/0 and I/1 look alike, the state's formats say which one fits. Confidences are the
+    characters' probability in reported (the same guesses, unless look-alikes were pooled
+    for ranking: see lookalike_predictions). Without formats this is text_candidates.
     """
     plain = text_candidates(predictions, top_n)
     if not formats:
         return plain
-    fitting = [
-        TextCandidate(text, math.prod(_guess_confidence(p, c) for p, c in zip(predictions, text)))
-        for text, _ in read_with_formats(predictions, formats)
-    ]
-    unique = {c.plate: c for c in plain + fitting}
-    ranked = sorted(unique.values(), key=lambda c: -c.confidence * layout_prior(formats, c.plate, smoothing))
-    return ranked[:top_n]
+    reported = reported if reported is not None else predictions
+    texts = dict.fromkeys([c.plate for c in plain] + [text for text, _ in read_with_formats(predictions, formats)])
+    ranked = sorted(texts, key=lambda text: -_text_probability(predictions, text) * layout_prior(formats, text, smoothing))
+    return [TextCandidate(text, _text_probability(reported, text)) for text in ranked[:top_n]]
+
+
+def _text_probability(predictions: list[CharacterPrediction], text: str) -> float:
+    """Per-character guesses and a text of their length in, the product of its characters' probabilities out."""
+    return math.prod(_guess_confidence(p, c) for p, c in zip(predictions, text))
 
 
 def _guess_confidence(prediction: CharacterPrediction, char: str) -> float:
@@ -228,10 +235,14 @@ class Recognizer:
             return None
         _, segmentation, chosen = best
         formats, smoothing = self.layout_prior_counts()
-        candidates = state_candidates(chosen, formats, settings.top_n, smoothing)
+        ranking, reported = chosen, chosen
+        if formats:
+            pairs = [lookalike_predictions(p, settings.lookalikes, settings.lookalike_share) for p in chosen]
+            ranking, reported = [r for r, _ in pairs], [r for _, r in pairs]
+        candidates = state_candidates(ranking, formats, settings.top_n, smoothing, reported)
         characters = tuple(
             CharacterReading(char, _guess_confidence(p, char), c.box.shifted(*origin))
-            for char, p, c in zip(candidates[0].plate, chosen, segmentation.characters)
+            for char, p, c in zip(candidates[0].plate, reported, segmentation.characters)
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)

@@ -10,6 +10,7 @@ from lpr.plate_formats import (
     best_text_for_layout,
     layout,
     learn_formats,
+    lookalike_predictions,
     read_with_formats,
 )
 
@@ -67,3 +68,31 @@ def test_all_formats_adds_up_every_states_layouts():
     merged = all_formats({"md": {"LLLDDDD": 3, "DLLDDD": 1}, "va": {"LLLDDDD": 2}, "wy": {}})
     assert merged == {"DLLDDD": 1, "LLLDDDD": 5}
     assert all_formats({}) == {}
+
+
+def test_lookalike_predictions_adds_the_missing_twin_and_reports_the_pooled_glyph():
+    # The shapes say 0; O is not among the guesses at all.
+    prediction = guesses((("0", 0.9), ("D", 0.06), ("Q", 0.04)))[0]
+    ranking, reported = lookalike_predictions(prediction, ("0O",), 0.2)
+    ranked = {g.char: g.confidence for g in ranking.guesses}
+    assert ranked["O"] == pytest.approx(0.2 * 0.9 / 2)
+    assert ranked["0"] == pytest.approx(0.2 * 0.9 / 2 + 0.8 * 0.9)
+    assert ranked["D"] == 0.06 and ranking.char == "0"
+    # Either reading of the glyph is reported as sure as the glyph itself.
+    confidences = {g.char: g.confidence for g in reported.guesses}
+    assert confidences["O"] == confidences["0"] == pytest.approx(0.9)
+    assert ranking.not_character == reported.not_character == prediction.not_character
+
+
+def test_lookalike_predictions_leaves_other_characters_alone():
+    prediction = guesses((("A", 0.7), ("4", 0.3)))[0]
+    assert lookalike_predictions(prediction, ("0O",), 1.0) == (prediction, prediction)
+    assert lookalike_predictions(AMBIGUOUS[4], (), 0.5) == (AMBIGUOUS[4], AMBIGUOUS[4])
+    # A full share makes the twins equal: only the layout can tell them apart.
+    ranking, _ = lookalike_predictions(AMBIGUOUS[4], ("0O",), 1.0)
+    assert [g.confidence for g in ranking.guesses] == [pytest.approx(0.5), pytest.approx(0.5)]
+
+
+def test_lookalike_predictions_rejects_a_share_outside_0_1():
+    with pytest.raises(ValueError, match="share"):
+        lookalike_predictions(AMBIGUOUS[4], ("0O",), 1.5)

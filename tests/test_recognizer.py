@@ -11,7 +11,7 @@ import pytest
 from lpr.classification import CharacterGuess, CharacterPrediction
 from lpr.config import Config
 from lpr.model import load_model
-from lpr.plate_formats import layout
+from lpr.plate_formats import layout, lookalike_predictions
 from lpr.recognizer import Recognizer, state_candidates, text_candidates, trim_row_ends, window_places
 
 
@@ -45,6 +45,18 @@ def test_a_states_layout_ranks_its_reading_first_and_keeps_the_others():
     assert candidates[0].confidence == pytest.approx(0.9 * 0.9 * 0.4)
     assert "AB0" in [c.plate for c in candidates]
     assert len({c.plate for c in candidates}) == len(candidates) <= 5
+
+
+def test_a_common_layout_turns_a_sure_0_into_the_o_of_a_serial():
+    # "0" by shape, and O not even among the guesses: the state's layout LLL decides once
+    # a small share of the glyph's probability goes to its twin.
+    predictions = [prediction(("A", 0.9)), prediction(("B", 0.9)), prediction(("0", 0.98), ("D", 0.02))]
+    assert state_candidates(predictions, {"LLL": 50}, 5, 0.5)[0].plate == "ABD"
+    pairs = [lookalike_predictions(p, ("0O",), 0.05) for p in predictions]
+    candidates = state_candidates([r for r, _ in pairs], {"LLL": 50}, 5, 0.5, [r for _, r in pairs])
+    assert candidates[0].plate == "ABO"
+    # Its confidence is the glyph's, not the twin's small share.
+    assert candidates[0].confidence == pytest.approx(0.9 * 0.9 * 0.98)
 
 
 def test_a_layout_of_another_length_changes_nothing():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
 
 import numpy as np
 
 from .classification import CharacterPrediction
-from .config import Config, SegmentationConfig
+from .config import Config, RecognitionConfig, SegmentationConfig
 from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model
@@ -122,19 +123,49 @@ def _guess_confidence(prediction: CharacterPrediction, char: str) -> float:
     return next((g.confidence for g in prediction.guesses if g.char == char), 0.0)
 
 
-def trim_row_ends(row: tuple[int, ...], scores: list[float], min_score: float, keep: int) -> tuple[int, ...]:
-    """Row indices left to right, candidate scores, a minimum score and a minimum length in, the row without weak end members out.
+def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box], config: RecognitionConfig) -> tuple[int, ...]:
+    """Row indices left to right, candidate scores and boxes in, the row without weak end members out.
 
     Logos, stickers and frame pieces that line up with the text sit at the ends of the
-    row and read as doubtful characters; a member in the middle is kept whatever its score.
+    row and read as doubtful characters: an end member scoring below min_end_score goes
+    (weakest first) while the row keeps min_characters. A narrow "1" reads as doubtfully,
+    so an end member that sits one pitch from its neighbour with the row's height
+    (fits_row_end) only needs min_fitting_end_score. Members in the middle always stay.
     """
     row = list(row)
-    while len(row) > keep:
-        weakest = min((0, len(row) - 1), key=lambda end: scores[row[end]])
-        if scores[row[weakest]] >= min_score:
+    while len(row) > config.min_characters:
+        failing = [
+            end
+            for end in (0, len(row) - 1)
+            if scores[row[end]] < (config.min_fitting_end_score if fits_row_end([boxes[i] for i in row], end, config) else config.min_end_score)
+        ]
+        if not failing:
             break
-        row.pop(weakest)
+        row.pop(min(failing, key=lambda end: scores[row[end]]))
     return tuple(row)
+
+
+def fits_row_end(row: Sequence[Box], end: int, config: RecognitionConfig) -> bool:
+    """A row's boxes left to right and the index of one end (0 or last) in, whether that end sits like one more character of the row out.
+
+    It must lie one pitch (the median centre distance of the others) from its neighbour
+    within end_pitch_tolerance x pitch, with their median height and vertical centre
+    within end_height_tolerance x that height. The others must be at least three.
+    """
+    others = row[1:] if end == 0 else row[:-1]
+    if len(others) < 3:
+        return False
+    centres = [b.x + b.w / 2 for b in others]
+    pitch = median([right - left for left, right in zip(centres, centres[1:])])
+    height = median([b.h for b in others])
+    middle = median([b.y + b.h / 2 for b in others])
+    box = row[end]
+    distance = centres[0] - (box.x + box.w / 2) if end == 0 else (box.x + box.w / 2) - centres[-1]
+    return (
+        abs(distance - pitch) <= config.end_pitch_tolerance * pitch
+        and abs(box.h - height) <= config.end_height_tolerance * height
+        and abs(box.y + box.h / 2 - middle) <= config.end_height_tolerance * height
+    )
 
 
 def candidate_score(prediction: CharacterPrediction) -> float:
@@ -295,8 +326,8 @@ class Recognizer:
     def _row(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> tuple[int, ...]:
         """Classified candidates of one polarity in, the indices of the plate's character row, left to right, out."""
         scores = [candidate_score(p) for _, p in pool]
-        row = pooled_row([c.box for c, _ in pool], scores, self.config.segmentation)
-        return trim_row_ends(row, scores, self.config.recognition.min_end_score, self.config.recognition.min_characters)
+        boxes = [c.box for c, _ in pool]
+        return trim_row_ends(pooled_row(boxes, scores, self.config.segmentation), scores, boxes, self.config.recognition)
 
     def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
         """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each place the row leaves for a character, classified, out.

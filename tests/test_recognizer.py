@@ -9,10 +9,11 @@ import cv2
 import pytest
 
 from lpr.classification import CharacterGuess, CharacterPrediction
-from lpr.config import Config
+from lpr.config import Config, RecognitionConfig
 from lpr.model import load_model
 from lpr.plate_formats import layout, lookalike_predictions
-from lpr.recognizer import Recognizer, state_candidates, text_candidates, trim_row_ends, window_places
+from lpr.geometry import Box
+from lpr.recognizer import Recognizer, fits_row_end, state_candidates, text_candidates, trim_row_ends, window_places
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -90,14 +91,38 @@ def test_recognizer_uses_the_formats_stored_in_the_model(samples):
     assert Recognizer(letters, config).read_plate(image).text == plain.text
 
 
+def trimming(min_end_score: float, min_characters: int, min_fitting_end_score: float | None = None) -> RecognitionConfig:
+    fitting = min_end_score if min_fitting_end_score is None else min_fitting_end_score
+    return RecognitionConfig(min_characters=min_characters, min_end_score=min_end_score, min_fitting_end_score=fitting)
+
+
+# Six characters 30 px apart; the first and last are pushed off the pitch, so none fits it.
+UNEVEN = [Box(0, 10, 12, 40), *(Box(40 + 30 * i, 10, 20, 40) for i in range(4)), Box(190, 10, 20, 40)]
+
+
 def test_trim_row_ends_drops_weak_end_members_only():
     scores = [0.1, 0.9, 0.05, 0.9, 0.9, 0.15]
     # Both weak ends go (weakest first); the weak middle member stays.
-    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, 0.2, 4) == (1, 2, 3, 4)
+    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, UNEVEN, trimming(0.2, 4)) == (1, 2, 3, 4)
     # Never below the minimum length, and nothing changes with a threshold of 0.
-    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, 0.2, 5) == (1, 2, 3, 4, 5)
-    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, 0.0, 4) == (0, 1, 2, 3, 4, 5)
-    assert trim_row_ends((), [], 0.2, 4) == ()
+    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, UNEVEN, trimming(0.2, 5)) == (1, 2, 3, 4, 5)
+    assert trim_row_ends((0, 1, 2, 3, 4, 5), scores, UNEVEN, trimming(0.0, 4)) == (0, 1, 2, 3, 4, 5)
+    assert trim_row_ends((), [], [], trimming(0.2, 4)) == ()
+
+
+def test_a_doubtful_end_member_one_pitch_away_stays():
+    # A narrow "1" one pitch before four characters, and a bolt of half their height one pitch after.
+    boxes = [Box(14, 10, 6, 40), *(Box(40 + 30 * i, 10, 20, 40) for i in range(4)), Box(165, 20, 10, 20)]
+    scores = [0.15, 0.9, 0.9, 0.9, 0.9, 0.15]
+    config = trimming(0.3, 4, min_fitting_end_score=0.1)
+    assert fits_row_end(boxes, 0, config) and not fits_row_end(boxes, 5, config)
+    assert trim_row_ends(tuple(range(6)), scores, boxes, config) == (0, 1, 2, 3, 4)
+    # Off the pitch, the same "1" goes.
+    shifted = [Box(0, 10, 6, 40), *boxes[1:]]
+    assert not fits_row_end(shifted, 0, config)
+    assert trim_row_ends(tuple(range(6)), scores, shifted, config) == (1, 2, 3, 4)
+    # Too few others to know the pitch: no end fits.
+    assert not fits_row_end(boxes[:3], 0, config)
 
 
 def test_trained_model_stores_each_states_layouts_and_keeps_them_when_saved(trained_model, tmp_path):

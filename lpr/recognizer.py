@@ -130,9 +130,11 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
     row and read as doubtful characters: an end member scoring below min_end_score goes
     (weakest first) while the row keeps min_characters. A narrow "1" reads as doubtfully,
     so an end member that sits one pitch from its neighbour with the row's height
-    (fits_row_end) only needs min_fitting_end_score. Members in the middle always stay.
+    (fits_row_end) only needs min_fitting_end_score. In the middle, only doubtful members
+    alone in a gap (lonely_members) go: logos between the groups of characters.
     """
-    row = list(row)
+    lonely = lonely_members([boxes[i] for i in row], [scores[i] for i in row], config)
+    row = [i for k, i in enumerate(row) if k not in lonely] if len(row) - len(lonely) >= config.min_characters else list(row)
     while len(row) > config.min_characters:
         failing = [
             end
@@ -143,6 +145,25 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
             break
         row.pop(min(failing, key=lambda end: scores[row[end]]))
     return tuple(row)
+
+
+def lonely_members(row: Sequence[Box], scores: Sequence[float], config: RecognitionConfig) -> list[int]:
+    """A row's boxes left to right and their scores in, indices of the middle members scoring below min_lonely_score that sit alone in a gap out.
+
+    Alone: more than (1 + end_pitch_tolerance) x pitch (the median centre distance) from
+    both neighbours. A logo between two groups of characters sits so; a character sits
+    one pitch from at least one neighbour. Rows of fewer than five have no such gaps.
+    """
+    if len(row) < 5:
+        return []
+    centres = [b.x + b.w / 2 for b in row]
+    pitch = median([right - left for left, right in zip(centres, centres[1:])])
+    reach = (1.0 + config.end_pitch_tolerance) * pitch
+    return [
+        k
+        for k in range(1, len(row) - 1)
+        if scores[k] < config.min_lonely_score and centres[k] - centres[k - 1] > reach and centres[k + 1] - centres[k] > reach
+    ]
 
 
 def fits_row_end(row: Sequence[Box], end: int, config: RecognitionConfig) -> bool:

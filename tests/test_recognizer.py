@@ -13,7 +13,7 @@ from lpr.config import Config, RecognitionConfig
 from lpr.model import load_model
 from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
-from lpr.recognizer import Recognizer, fits_row_end, state_candidates, text_candidates, trim_row_ends, window_places
+from lpr.recognizer import Recognizer, fits_row_end, lonely_members, state_candidates, text_candidates, trim_row_ends, window_places
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -123,6 +123,20 @@ def test_a_doubtful_end_member_one_pitch_away_stays():
     assert trim_row_ends(tuple(range(6)), scores, shifted, config) == (1, 2, 3, 4)
     # Too few others to know the pitch: no end fits.
     assert not fits_row_end(boxes[:3], 0, config)
+
+
+def test_a_doubtful_logo_alone_between_two_groups_goes():
+    # "ABC <logo> 123": three letters 30 px apart, a logo in the 90 px gap, three digits.
+    boxes = [*(Box(30 * i, 10, 20, 40) for i in range(3)), Box(110, 5, 20, 50), *(Box(180 + 30 * i, 10, 20, 40) for i in range(3))]
+    scores = [0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.9]
+    config = RecognitionConfig(min_lonely_score=0.5)
+    assert lonely_members(boxes, scores, config) == [3]
+    assert trim_row_ends(tuple(range(7)), scores, boxes, config) == (0, 1, 2, 4, 5, 6)
+    # A confident one stays, and so does a doubtful character one pitch from a neighbour.
+    assert lonely_members(boxes, [*scores[:3], 0.8, *scores[4:]], config) == []
+    assert lonely_members([*boxes[:3], Box(90, 10, 20, 40), *boxes[4:]], scores, config) == []
+    # Never below the minimum length.
+    assert trim_row_ends(tuple(range(7)), scores, boxes, RecognitionConfig(min_lonely_score=0.5, min_characters=7)) == tuple(range(7))
 
 
 def test_trained_model_stores_each_states_layouts_and_keeps_them_when_saved(trained_model, tmp_path):

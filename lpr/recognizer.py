@@ -130,7 +130,7 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
     row and read as doubtful characters: an end member scoring below min_end_score goes
     (weakest first) while the row keeps min_characters. A narrow "1" reads as doubtfully,
     so an end member that sits one pitch from its neighbour with the row's height
-    (fits_row_end) only needs min_fitting_end_score. In the middle, only doubtful members
+    (fits_row) only needs min_fitting_end_score. In the middle, only doubtful members
     alone in a gap (lonely_members) go: logos between the groups of characters.
     """
     lonely = lonely_members([boxes[i] for i in row], [scores[i] for i in row], config)
@@ -139,7 +139,7 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
         failing = [
             end
             for end in (0, len(row) - 1)
-            if scores[row[end]] < (config.min_fitting_end_score if fits_row_end([boxes[i] for i in row], end, config) else config.min_end_score)
+            if scores[row[end]] < (config.min_fitting_end_score if fits_row([boxes[i] for i in row], end, config) else config.min_end_score)
         ]
         if not failing:
             break
@@ -166,27 +166,58 @@ def lonely_members(row: Sequence[Box], scores: Sequence[float], config: Recognit
     ]
 
 
-def fits_row_end(row: Sequence[Box], end: int, config: RecognitionConfig) -> bool:
-    """A row's boxes left to right and the index of one end (0 or last) in, whether that end sits like one more character of the row out.
+def fits_row(row: Sequence[Box], member: int, config: RecognitionConfig) -> bool:
+    """A row's boxes left to right and the index of one member in, whether it sits like one more character of the row out.
 
-    It must lie one pitch (the median centre distance of the others) from its neighbour
-    within end_pitch_tolerance x pitch, with their median height and vertical centre
-    within end_height_tolerance x that height. The others must be at least three.
+    It must lie one pitch (the median centre distance of the others) from a neighbour
+    within end_pitch_tolerance x pitch (an end: from its only neighbour), with their
+    median height and vertical centre within end_height_tolerance x that height. The
+    others must be at least three.
     """
-    others = row[1:] if end == 0 else row[:-1]
+    others = [*row[:member], *row[member + 1 :]]
     if len(others) < 3:
         return False
     centres = [b.x + b.w / 2 for b in others]
     pitch = median([right - left for left, right in zip(centres, centres[1:])])
     height = median([b.h for b in others])
     middle = median([b.y + b.h / 2 for b in others])
-    box = row[end]
-    distance = centres[0] - (box.x + box.w / 2) if end == 0 else (box.x + box.w / 2) - centres[-1]
+    box = row[member]
+    centre = box.x + box.w / 2
+    distances = []
+    if member > 0:
+        distances.append(centre - centres[member - 1])
+    if member < len(others):
+        distances.append(centres[member] - centre)
     return (
-        abs(distance - pitch) <= config.end_pitch_tolerance * pitch
+        min(abs(d - pitch) for d in distances) <= config.end_pitch_tolerance * pitch
         and abs(box.h - height) <= config.end_height_tolerance * height
         and abs(box.y + box.h / 2 - middle) <= config.end_height_tolerance * height
     )
+
+
+def rescued_members(row: Sequence[Box], candidates: Sequence[Box], scores: Sequence[float], config: Config) -> list[int]:
+    """A row's boxes, other candidates' boxes and their scores in, indices of the candidates that join the row out, best first.
+
+    The classifier takes a narrow "1" or a thin "T" for a frame post or bolt. A candidate
+    scoring at least min_rescue_score joins when it fits the row (fits_row) without
+    overlapping any member, best first, while the row is shorter than max_characters.
+    """
+    settings = config.recognition
+    members = sorted(row, key=lambda b: b.x)
+    joined: list[int] = []
+    for i in sorted(range(len(candidates)), key=lambda i: -scores[i]):
+        if len(members) >= settings.max_characters:
+            break
+        box = candidates[i]
+        if scores[i] < settings.min_rescue_score:
+            break
+        if any(horizontal_overlap(box, b) > config.segmentation.max_horizontal_overlap for b in members):
+            continue
+        trial = sorted([*members, box], key=lambda b: b.x)
+        if fits_row(trial, trial.index(box), settings):
+            members = trial
+            joined.append(i)
+    return joined
 
 
 def candidate_score(prediction: CharacterPrediction) -> float:
@@ -275,6 +306,7 @@ class Recognizer:
                 if not any(i >= len(pool) for i in grown):
                     break
                 pool, row = pool + windows, grown
+            pool, row = self._rescued(components, pool, row)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]
@@ -338,6 +370,22 @@ class Recognizer:
         return self.model.classifier.predict(
             [c.mask for c in crops], self.config.recognition.alternatives_per_character, [c.gray for c in crops]
         )
+
+    def _rescued(
+        self,
+        components: list[tuple[CharacterCrop, CharacterPrediction]],
+        pool: list[tuple[CharacterCrop, CharacterPrediction]],
+        row: tuple[int, ...],
+    ) -> tuple[list[tuple[CharacterCrop, CharacterPrediction]], tuple[int, ...]]:
+        """All classified candidates of one polarity, the readable pool and its row in, (pool, row) with the rescued junk-rated candidates (see rescued_members) added out."""
+        junk = [(c, p) for c, p in components if p.not_character >= self.config.recognition.max_not_character]
+        added = rescued_members(
+            [pool[i][0].box for i in row], [c.box for c, _ in junk], [candidate_score(p) for _, p in junk], self.config
+        )
+        if not added:
+            return pool, row
+        grown = pool + [junk[i] for i in added]
+        return grown, tuple(sorted([*row, *range(len(pool), len(grown))], key=lambda i: grown[i][0].box.x))
 
     def _readable(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
         """Classified candidates in, those the classifier does not take for junk out."""

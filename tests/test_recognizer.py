@@ -13,7 +13,7 @@ from lpr.config import Config, RecognitionConfig
 from lpr.model import load_model
 from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
-from lpr.recognizer import Recognizer, fits_row_end, lonely_members, state_candidates, text_candidates, trim_row_ends, window_places
+from lpr.recognizer import Recognizer, fits_row, lonely_members, rescued_members, state_candidates, text_candidates, trim_row_ends, window_places
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -115,14 +115,14 @@ def test_a_doubtful_end_member_one_pitch_away_stays():
     boxes = [Box(14, 10, 6, 40), *(Box(40 + 30 * i, 10, 20, 40) for i in range(4)), Box(165, 20, 10, 20)]
     scores = [0.15, 0.9, 0.9, 0.9, 0.9, 0.15]
     config = trimming(0.3, 4, min_fitting_end_score=0.1)
-    assert fits_row_end(boxes, 0, config) and not fits_row_end(boxes, 5, config)
+    assert fits_row(boxes, 0, config) and not fits_row(boxes, 5, config)
     assert trim_row_ends(tuple(range(6)), scores, boxes, config) == (0, 1, 2, 3, 4)
     # Off the pitch, the same "1" goes.
     shifted = [Box(0, 10, 6, 40), *boxes[1:]]
-    assert not fits_row_end(shifted, 0, config)
+    assert not fits_row(shifted, 0, config)
     assert trim_row_ends(tuple(range(6)), scores, shifted, config) == (1, 2, 3, 4)
     # Too few others to know the pitch: no end fits.
-    assert not fits_row_end(boxes[:3], 0, config)
+    assert not fits_row(boxes[:3], 0, config)
 
 
 def test_a_doubtful_logo_alone_between_two_groups_goes():
@@ -137,6 +137,31 @@ def test_a_doubtful_logo_alone_between_two_groups_goes():
     assert lonely_members([*boxes[:3], Box(90, 10, 20, 40), *boxes[4:]], scores, config) == []
     # Never below the minimum length.
     assert trim_row_ends(tuple(range(7)), scores, boxes, RecognitionConfig(min_lonely_score=0.5, min_characters=7)) == tuple(range(7))
+
+
+def test_a_junk_rated_candidate_that_fits_the_row_is_rescued():
+    # Four characters 30 px apart; a narrow "1" one pitch before them, a bolt (half height)
+    # one pitch after, a thin "T" in a 60 px gap, and a post far off the pitch.
+    row = [Box(40, 10, 20, 40), Box(70, 10, 20, 40), Box(160, 10, 20, 40), Box(190, 10, 20, 40)]
+    one, bolt, tee, post = Box(17, 10, 6, 40), Box(225, 20, 10, 20), Box(105, 10, 10, 40), Box(280, 10, 6, 40)
+    config = Config(recognition=RecognitionConfig(min_rescue_score=0.05))
+    assert rescued_members(row, [bolt, one, post, tee], [0.5, 0.1, 0.5, 0.06], config) == [1, 3]
+    # Too doubtful, overlapping a member, or past max_characters: not rescued.
+    assert rescued_members(row, [one], [0.04], config) == []
+    assert rescued_members(row, [Box(55, 10, 12, 40)], [0.9], config) == []
+    full = Config(recognition=RecognitionConfig(min_rescue_score=0.05, max_characters=5))
+    assert rescued_members(row, [one, tee], [0.1, 0.09], full) == [0]
+
+
+def test_fits_row_wants_one_pitch_from_a_neighbour_and_the_rows_line():
+    row = [Box(40, 10, 20, 40), Box(70, 10, 20, 40), Box(100, 10, 20, 40), Box(190, 10, 20, 40)]
+    config = RecognitionConfig()
+    # In the gap, one pitch after the third character: fits; in the gap's middle: does not.
+    assert fits_row([*row[:3], Box(130, 10, 20, 40), row[3]], 3, config)
+    assert not fits_row([*row[:3], Box(145, 10, 20, 40), row[3]], 3, config)
+    # Of another height or line: does not.
+    assert not fits_row([*row[:3], Box(130, 10, 20, 30), row[3]], 3, config)
+    assert not fits_row([*row[:3], Box(130, 20, 20, 40), row[3]], 3, config)
 
 
 def test_trained_model_stores_each_states_layouts_and_keeps_them_when_saved(trained_model, tmp_path):

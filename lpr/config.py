@@ -273,11 +273,11 @@ class RecognitionConfig:
     # lpr.recognizer.fits_row), needs only min_fitting_end_score: a narrow "1" reads as
     # doubtfully as a frame post but sits where a character would. Held-out on us-plates
     # (5 fold models): min_fitting_end_score 0.3 (off) -> exact 88.6%; 0.1, 0.05 and 0 ->
-    # 89.1%, the same with end_pitch_tolerance 0.1-0.25 and end_height_tolerance 0.08-0.15.
+    # 89.1%, the same with row_pitch_tolerance 0.1-0.25 and row_line_tolerance 0.08-0.15.
     min_fitting_end_score: float = 0.1
-    end_pitch_tolerance: float = 0.15
-    end_height_tolerance: float = 0.08
-    # A middle member more than (1 + end_pitch_tolerance) pitches from both neighbours (a
+    row_pitch_tolerance: float = 0.15
+    row_line_tolerance: float = 0.08
+    # A middle member more than (1 + row_pitch_tolerance) pitches from both neighbours (a
     # logo between two groups of characters) goes when it scores below this (see
     # lpr.recognizer.lonely_members). Held-out on us-plates (5 fold models, exact): off
     # -> 89.1%; 0.15 -> 89.1%; 0.3 and 0.5 -> 89.4%; 0.8 -> 89.6%; any score (always) ->

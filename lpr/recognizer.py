@@ -150,7 +150,7 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
 def lonely_members(row: Sequence[Box], scores: Sequence[float], config: RecognitionConfig) -> list[int]:
     """A row's boxes left to right and their scores in, indices of the middle members scoring below min_lonely_score that sit alone in a gap out.
 
-    Alone: more than (1 + end_pitch_tolerance) x pitch (the median centre distance) from
+    Alone: more than (1 + row_pitch_tolerance) x pitch (the median centre distance) from
     both neighbours. A logo between two groups of characters sits so; a character sits
     one pitch from at least one neighbour. Rows of fewer than five have no such gaps.
     """
@@ -158,7 +158,7 @@ def lonely_members(row: Sequence[Box], scores: Sequence[float], config: Recognit
         return []
     centres = [b.x + b.w / 2 for b in row]
     pitch = median([right - left for left, right in zip(centres, centres[1:])])
-    reach = (1.0 + config.end_pitch_tolerance) * pitch
+    reach = (1.0 + config.row_pitch_tolerance) * pitch
     return [
         k
         for k in range(1, len(row) - 1)
@@ -170,8 +170,8 @@ def fits_row(row: Sequence[Box], member: int, config: RecognitionConfig) -> bool
     """A row's boxes left to right and the index of one member in, whether it sits like one more character of the row out.
 
     It must lie one pitch (the median centre distance of the others) from a neighbour
-    within end_pitch_tolerance x pitch (an end: from its only neighbour), with their
-    median height and vertical centre within end_height_tolerance x that height. The
+    within row_pitch_tolerance x pitch (an end: from its only neighbour), with their
+    median height and vertical centre within row_line_tolerance x that height. The
     others must be at least three.
     """
     others = [*row[:member], *row[member + 1 :]]
@@ -189,9 +189,9 @@ def fits_row(row: Sequence[Box], member: int, config: RecognitionConfig) -> bool
     if member < len(others):
         distances.append(centres[member] - centre)
     return (
-        min(abs(d - pitch) for d in distances) <= config.end_pitch_tolerance * pitch
-        and abs(box.h - height) <= config.end_height_tolerance * height
-        and abs(box.y + box.h / 2 - middle) <= config.end_height_tolerance * height
+        min(abs(d - pitch) for d in distances) <= config.row_pitch_tolerance * pitch
+        and abs(box.h - height) <= config.row_line_tolerance * height
+        and abs(box.y + box.h / 2 - middle) <= config.row_line_tolerance * height
     )
 
 

@@ -147,6 +147,11 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
     return tuple(row)
 
 
+def row_pitch(centres: Sequence[float]) -> float:
+    """At least two x centres of a row left to right in, its pitch (the median distance between neighbours) out."""
+    return float(median([right - left for left, right in zip(centres, centres[1:])]))
+
+
 def lonely_members(row: Sequence[Box], scores: Sequence[float], config: RecognitionConfig) -> list[int]:
     """A row's boxes left to right and their scores in, indices of the middle members scoring below min_lonely_score that sit alone in a gap out.
 
@@ -157,7 +162,7 @@ def lonely_members(row: Sequence[Box], scores: Sequence[float], config: Recognit
     if len(row) < 5:
         return []
     centres = [b.x + b.w / 2 for b in row]
-    pitch = median([right - left for left, right in zip(centres, centres[1:])])
+    pitch = row_pitch(centres)
     reach = (1.0 + config.row_pitch_tolerance) * pitch
     return [
         k
@@ -178,7 +183,7 @@ def fits_row(row: Sequence[Box], member: int, config: RecognitionConfig) -> bool
     if len(others) < 3:
         return False
     centres = [b.x + b.w / 2 for b in others]
-    pitch = median([right - left for left, right in zip(centres, centres[1:])])
+    pitch = row_pitch(centres)
     height = median([b.h for b in others])
     middle = median([b.y + b.h / 2 for b in others])
     box = row[member]
@@ -235,7 +240,7 @@ def window_places(centres: list[float], config: SegmentationConfig) -> dict[int,
     """
     if len(centres) < 2:
         return {}
-    pitch = float(median([right - left for left, right in zip(centres, centres[1:])]))
+    pitch = row_pitch(centres)
     places = {
         gap: (centres[gap - 1], centres[gap])
         for gap in range(1, len(centres))

@@ -147,6 +147,29 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
     return tuple(row)
 
 
+def layout_fitting_span(
+    scores: Sequence[float], ranking: list[CharacterPrediction], formats: dict[str, int], smoothing: float, config: RecognitionConfig
+) -> tuple[int, int]:
+    """A row's candidate scores and ranking guesses, {layout: count} and its pseudo-count in, (start, stop) of the members to read out.
+
+    The whole row, or the row less its first or last member when the rest reads in a much
+    commoner layout; see RecognitionConfig.dropped_end_weight.
+    """
+
+    def value(start: int, stop: int) -> float:
+        text = state_candidates(ranking[start:stop], formats, 1, smoothing)[0].plate
+        geometric = math.exp(float(np.mean(np.log(np.maximum(scores[start:stop], 1e-9)))))
+        return geometric * layout_prior(formats, text, smoothing)
+
+    count = len(scores)
+    options = {(0, count): value(0, count)}
+    if count > config.min_characters:
+        options[(1, count)] = value(1, count) * config.dropped_end_weight * (1.0 - scores[0])
+        options[(0, count - 1)] = value(0, count - 1) * config.dropped_end_weight * (1.0 - scores[-1])
+    # On a tie the whole row stays (options keep their insertion order).
+    return max(options, key=lambda span: options[span])
+
+
 def row_pitch(centres: Sequence[float]) -> float:
     """At least two x centres of a row left to right in, its pitch (the median distance between neighbours) out."""
     return float(median([right - left for left, right in zip(centres, centres[1:])]))
@@ -328,6 +351,9 @@ class Recognizer:
         if formats:
             pairs = [lookalike_predictions(p, settings.lookalikes, settings.lookalike_share) for p in chosen]
             ranking, reported = [r for r, _ in pairs], [r for _, r in pairs]
+            start, stop = layout_fitting_span([candidate_score(p) for p in chosen], ranking, formats, smoothing, settings)
+            ranking, reported = ranking[start:stop], reported[start:stop]
+            segmentation = replace(segmentation, characters=segmentation.characters[start:stop])
         candidates = state_candidates(ranking, formats, settings.top_n, smoothing, reported)
         characters = tuple(
             CharacterReading(char, _guess_confidence(p, char), c.box.shifted(*origin))

@@ -13,7 +13,7 @@ from lpr.config import Config, RecognitionConfig
 from lpr.model import load_model
 from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
-from lpr.recognizer import Recognizer, fits_row, lonely_members, rescued_members, state_candidates, text_candidates, trim_row_ends, window_places
+from lpr.recognizer import Recognizer, fits_row, layout_fitting_span, lonely_members, rescued_members, state_candidates, text_candidates, trim_row_ends, window_places
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -62,6 +62,34 @@ def test_a_common_layout_turns_a_sure_0_into_the_o_of_a_serial():
 
 def test_a_layout_of_another_length_changes_nothing():
     assert state_candidates(PREDICTIONS, {"LLLDDDD": 5}, 5) == text_candidates(PREDICTIONS, 5)
+
+
+def sure_row(text: str, confidence: float = 0.9) -> list[CharacterPrediction]:
+    return [prediction((c, confidence)) for c in text]
+
+
+def test_a_logo_read_as_a_leading_letter_goes_when_the_rest_fits_a_common_layout():
+    # Maine's ribbon read as a sure "A" before 100AJA: LDDDLLL was never seen, DDDLLL often.
+    row = sure_row("A100AJA")
+    scores = [p.confidence for p in row]
+    settings = RecognitionConfig()
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, settings) == (1, 7)
+    # The same on the right: a trailing letter after a serial of a common layout.
+    assert layout_fitting_span([0.9] * 7, sure_row("100AJA") + [prediction(("K", 0.9))], {"DDDLLL": 10}, 0.05, settings) == (0, 6)
+
+
+def test_a_row_in_a_seen_layout_keeps_its_ends():
+    row = sure_row("A100AJA")
+    scores = [p.confidence for p in row]
+    settings = RecognitionConfig()
+    # Its own layout seen as often as the shorter one: the whole row stays.
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10, "LDDDLLL": 10}, 0.05, settings) == (0, 7)
+    # A sure end (score 1) is never dropped, a weight of 0 drops nothing, and a row of
+    # min_characters is never shortened.
+    assert layout_fitting_span([1.0] + scores[1:], row, {"DDDLLL": 10}, 0.05, settings) == (0, 7)
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, dataclasses.replace(settings, dropped_end_weight=0.0)) == (0, 7)
+    short = sure_row("A100")
+    assert layout_fitting_span([0.9] * 4, short, {"DDD": 10}, 0.05, settings) == (0, 4)
 
 
 def test_recognizer_uses_the_formats_stored_in_the_model(samples):

@@ -263,7 +263,7 @@ class RecognitionConfig:
     # members' geometric mean score times their best reading's layout share; a dropped end
     # costs dropped_end_weight times its chance of not being read right. Held-out on
     # us-plates (5 fold models; exact without / with the state): 0 (never) -> 90.7% / 90.7%;
-    # 0.1 -> 91.1% / 91.2%, no plate lost; 0.3 -> 91.1% / 91.1% (one lost);
+    # 0.1 -> 91.1% / 91.2%, no plate lost; 0.3 -> 91.1% / 91.1% (one lost with the state);
     # 1 -> 91.1% / 89.9%; dropping middle members too won 1-2 more and lost as many.
     dropped_end_weight: float = 0.1
     # Segmentation candidates whose "not a character" probability reaches this are dropped

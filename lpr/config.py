@@ -264,7 +264,8 @@ class RecognitionConfig:
     # costs dropped_end_weight times its chance of not being read right. Held-out on
     # us-plates (5 fold models; exact without / with the state): 0 (never) -> 90.7% / 90.7%;
     # 0.1 -> 91.1% / 91.2%, no plate lost; 0.3 -> 91.1% / 91.1% (one lost with the state);
-    # 1 -> 91.1% / 89.9%; dropping middle members too won 1-2 more and lost as many.
+    # 1 -> 91.1% / 89.9%. Letting middle members go too won two more with the state but
+    # lost one with and one without it.
     dropped_end_weight: float = 0.1
     # Segmentation candidates whose "not a character" probability reaches this are dropped
     # before the character row is chosen. Held-out with the gray HOG classifier (crops

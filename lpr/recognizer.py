@@ -162,10 +162,13 @@ def layout_fitting_span(
         return geometric * layout_prior(formats, text, smoothing)
 
     count = len(scores)
-    options = {(0, count): value(0, count)}
-    if count > config.min_characters:
-        options[(1, count)] = value(1, count) * config.dropped_end_weight * (1.0 - scores[0])
-        options[(0, count - 1)] = value(0, count - 1) * config.dropped_end_weight * (1.0 - scores[-1])
+    if count <= config.min_characters or config.dropped_end_weight <= 0.0:
+        return 0, count
+    options = {
+        (0, count): value(0, count),
+        (1, count): value(1, count) * config.dropped_end_weight * (1.0 - scores[0]),
+        (0, count - 1): value(0, count - 1) * config.dropped_end_weight * (1.0 - scores[-1]),
+    }
     # On a tie the whole row stays (options keep their insertion order).
     return max(options, key=lambda span: options[span])
 

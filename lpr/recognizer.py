@@ -482,11 +482,11 @@ class Recognizer:
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
         for candidate in self.candidates_to_read(image, gray):
-            reading = self.read_candidate(image, candidate)
-            if reading is None:
+            judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
+            if not judged:
                 continue
-            score = self._plate_score(gray, reading)
-            if score is not None:
+            score, reading = max(judged, key=lambda pair: pair[0])
+            if self._accepted(score, reading):
                 scored.append((score, reading))
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], self.config.recognition.duplicate_iou)
         return [scored[i][1] for i in kept]
@@ -508,25 +508,43 @@ class Recognizer:
 
     def read_candidate(self, image: np.ndarray, candidate: PlateCandidate) -> PlateReading | None:
         """(H, W, 3) uint8 BGR scene and a localization candidate in, the reading of the candidate's region (plate box grown from its characters) out, or None."""
-        height, width = image.shape[:2]
         margin = self.config.localization.crop_margin
-        region = candidate.box.expanded(margin, margin, width, height)
+        return self.read_region(image, candidate.box.expanded(margin, margin, image.shape[1], image.shape[0]))
+
+    def read_region(self, image: np.ndarray, region: Box) -> PlateReading | None:
+        """(H, W, 3) uint8 BGR scene and a region of it in, the region's reading with scene boxes (plate box grown from its characters) out, or None."""
         if region.w < 8 or region.h < 8:
             return None
         reading = self.read_plate(image[region.y : region.y + region.h, region.x : region.x + region.w], (region.x, region.y))
-        return None if reading is None else self._with_plate_box(reading, width, height)
+        return None if reading is None else self._with_plate_box(reading, image.shape[1], image.shape[0])
 
-    def _plate_score(self, gray: np.ndarray, reading: PlateReading) -> float | None:
-        """A scene reading in, how much it looks like a plate (higher first) out, or None when it is rejected."""
-        settings = self.config.recognition
+    def candidate_readings(self, image: np.ndarray, candidate: PlateCandidate) -> list[PlateReading]:
+        """(H, W, 3) uint8 BGR scene and a localization candidate in, its readings out: none, or the candidate's and (with reread_plate_box) its plate box's.
+
+        A candidate blob often holds part of a plate, or a plate and its surroundings; the
+        plate box grown from the characters found is cut the way a plate is, so reading it
+        again recovers characters the blob cut off and steadies their scale.
+        """
+        first = self.read_candidate(image, candidate)
+        if first is None:
+            return []
+        if not self.config.recognition.reread_plate_box:
+            return [first]
+        again = self.read_region(image, first.box)
+        return [first] if again is None else [first, again]
+
+    def _plate_evidence(self, gray: np.ndarray, reading: PlateReading) -> float:
+        """A scene reading in, how much it looks like a plate (higher is more) out: the verifier's score, or without one the reading's confidence."""
         if self.verifier is None:
-            if reading.confidence < settings.min_confidence:
-                return None
-            if min(c.confidence for c in reading.characters) < settings.min_character_confidence:
-                return None
             return reading.confidence
-        score = self.verifier.reading_score(gray, self.reading_evidence(reading))
-        return score if score >= self.verifier.config.min_score else None
+        return self.verifier.reading_score(gray, self.reading_evidence(reading))
+
+    def _accepted(self, evidence: float, reading: PlateReading) -> bool:
+        """A scene reading and its _plate_evidence in, whether it is reported out."""
+        settings = self.config.recognition
+        if self.verifier is not None:
+            return evidence >= self.verifier.config.min_score
+        return reading.confidence >= settings.min_confidence and min(c.confidence for c in reading.characters) >= settings.min_character_confidence
 
     def reading_evidence(self, reading: PlateReading) -> ReadingEvidence:
         """A scene reading in, what the plate verifier judges it by out (its layout's share among this recognizer's layouts included)."""

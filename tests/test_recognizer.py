@@ -321,3 +321,23 @@ def test_window_places_are_wide_gaps_and_one_pitch_past_each_end():
     no_ends = dataclasses.replace(settings, end_split_tolerance=0)
     assert window_places([10, 30, 50, 90, 110], no_ends) == {3: (50, 90)}
     assert window_places([10], settings) == {} and window_places([], settings) == {}
+
+
+def test_a_candidate_cutting_a_plate_is_read_again_from_the_plate_box(samples):
+    import lpr
+    from lpr.localization import PlateCandidate
+
+    recognizer = Recognizer()
+    for name in ("scene-01", "scene-02"):
+        _, x, y, w, h, truth = (samples / "scenes" / f"{name}.txt").read_text().split("\t")
+        label = Box(int(x), int(y), int(w), int(h))
+        image = lpr.read_image(samples / "scenes" / f"{name}.jpg")
+        # The lower part of the plate and the bumper below it: the blob cuts the characters' tops.
+        cut = PlateCandidate(Box(label.x, label.y + label.h // 4, label.w, label.h // 2), 1.0)
+        first, again = recognizer.candidate_readings(image, cut)
+        assert again.text == truth.strip()
+        assert again.box.iou(label) > 0.6 and first.box.iou(label) > 0.3
+        once = Recognizer(recognizer.model, dataclasses.replace(Config(), recognition=RecognitionConfig(reread_plate_box=False)))
+        assert [r.text for r in once.candidate_readings(image, cut)] == [first.text]
+        # A region of road reads as nothing, so there is nothing to read again.
+        assert recognizer.candidate_readings(image, PlateCandidate(Box(0, image.shape[0] - 60, 120, 60), 1.0)) == []

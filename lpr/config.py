@@ -220,7 +220,9 @@ class ClassifierConfig:
     regularization: float = 0.1
     # Every training plate is also read shrunk to these heights (px): scene plates are
     # often 25-40 px high, and their characters, upscaled for segmentation, are blockier
-    # than those of a sharp crop.
+    # than those of a sharp crop. Held-out (5 folds, classifier retrained; crops exact, the
+    # labeled scene box read): (32,) -> 90.7%, 71.4%; (24, 32) -> 90.1%, 74.3% (40% more
+    # samples), left out while it costs crops.
     shrunk_heights: tuple[int, ...] = (32,)
 
 

@@ -315,25 +315,31 @@ class Recognizer:
             return all_formats(formats), settings.general_format_smoothing
         return None, settings.format_smoothing
 
-    def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0)) -> PlateReading | None:
-        """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None."""
+    def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0), in_scene: bool = False) -> PlateReading | None:
+        """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None.
+
+        in_scene: the image was cut from a scene, so it may be no plate at all and its row
+        needs min_characters; a cropped plate's row needs min_cropped_characters.
+        """
         settings = self.config.recognition
+        if not in_scene:
+            settings = replace(settings, min_characters=settings.min_cropped_characters)
         variants = candidate_variants(plate, self.config.segmentation)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
-        for polarity, pool in self._classified(self._freed_candidates(variants, classified)).items():
+        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings)).items():
             classified[polarity].extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         for polarity, components in classified.items():
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
             pool = self._readable(components)
-            row = self._row(pool)
+            row = self._row(pool, settings)
             # Each round fills the places the row's pitch leaves for one more character, so a
             # run of merged characters comes apart one by one from its neighbours inward.
             for _ in range(settings.split_rounds):
                 windows = self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
                 if not windows:
                     break
-                grown = self._row(pool + windows)
+                grown = self._row(pool + windows, settings)
                 if not any(i >= len(pool) for i in grown):
                     break
                 pool, row = pool + windows, grown
@@ -366,9 +372,12 @@ class Recognizer:
         return PlateReading(candidates[0].plate, candidates[0].confidence, box, characters, tuple(candidates), segmentation, box)
 
     def _freed_candidates(
-        self, variants: list[Candidates], classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]]
+        self,
+        variants: list[Candidates],
+        classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]],
+        rules: RecognitionConfig,
     ) -> list[tuple[str, CharacterCrop]]:
-        """Every threshold setting's candidates and their classification in, (polarity, candidate) pairs freed by cutting to the character band out.
+        """Every threshold setting's candidates, their classification and the row rules in, (polarity, candidate) pairs freed by cutting to the character band out.
 
         Each polarity's first row gives the character band; cut to it, a binary frees the
         characters that touched the frame, a bolt or the slogan. Only new candidates in line
@@ -380,7 +389,7 @@ class Recognizer:
         freed: list[tuple[str, CharacterCrop]] = []
         for polarity, pool in classified.items():
             readable = self._readable(pool)
-            boxes = [readable[i][0].box for i in self._row(readable)]
+            boxes = [readable[i][0].box for i in self._row(readable, rules)]
             if not boxes:
                 continue
             band = character_band(boxes, settings)
@@ -426,11 +435,11 @@ class Recognizer:
         limit = self.config.recognition.max_not_character
         return [(c, p) for c, p in pool if p.not_character < limit]
 
-    def _row(self, pool: list[tuple[CharacterCrop, CharacterPrediction]]) -> tuple[int, ...]:
-        """Classified candidates of one polarity in, the indices of the plate's character row, left to right, out."""
+    def _row(self, pool: list[tuple[CharacterCrop, CharacterPrediction]], rules: RecognitionConfig) -> tuple[int, ...]:
+        """Classified candidates of one polarity and the row rules in, the indices of the plate's character row, left to right, out."""
         scores = [candidate_score(p) for _, p in pool]
         boxes = [c.box for c, _ in pool]
-        return trim_row_ends(pooled_row(boxes, scores, self.config.segmentation), scores, boxes, self.config.recognition)
+        return trim_row_ends(pooled_row(boxes, scores, self.config.segmentation), scores, boxes, rules)
 
     def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
         """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each place the row leaves for a character, classified, out.
@@ -515,7 +524,7 @@ class Recognizer:
         """(H, W, 3) uint8 BGR scene and a region of it in, the region's reading with scene boxes (plate box grown from its characters) out, or None."""
         if region.w < 8 or region.h < 8:
             return None
-        reading = self.read_plate(image[region.y : region.y + region.h, region.x : region.x + region.w], (region.x, region.y))
+        reading = self.read_plate(image[region.y : region.y + region.h, region.x : region.x + region.w], (region.x, region.y), in_scene=True)
         return None if reading is None else self._with_plate_box(reading, image.shape[1], image.shape[0])
 
     def candidate_readings(self, image: np.ndarray, candidate: PlateCandidate) -> list[PlateReading]:

@@ -341,3 +341,20 @@ def test_a_candidate_cutting_a_plate_is_read_again_from_the_plate_box(samples):
         assert [r.text for r in once.candidate_readings(image, cut)] == [first.text]
         # A region of road reads as nothing, so there is nothing to read again.
         assert recognizer.candidate_readings(image, PlateCandidate(Box(0, image.shape[0] - 60, 120, 60), 1.0)) == []
+
+
+def test_a_cropped_plate_of_three_characters_is_read_but_a_scene_row_needs_four(samples):
+    recognizer = Recognizer()
+    with open(samples / "crops" / "labels.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    for row in rows:
+        image = cv2.imread(str(samples / "crops" / row["image"]))
+        characters = recognizer.read_plate(image).characters
+        # Cut between the third and fourth characters: a plate of three.
+        short = image[:, : (characters[2].box.x + characters[2].box.w + characters[3].box.x) // 2]
+        assert recognizer.read_plate(short).text == row["plate"][:3]
+        in_scene = recognizer.read_plate(short, in_scene=True)
+        assert in_scene is None or len(in_scene.text) >= recognizer.config.recognition.min_characters
+        strict = dataclasses.replace(Config(), recognition=RecognitionConfig(min_cropped_characters=4))
+        reading = Recognizer(recognizer.model, strict).read_plate(short)
+        assert reading is None or len(reading.text) >= 4

@@ -113,8 +113,11 @@ class CharacterClassifier:
         """n character masks (and gray patches) in, (n, len(classes)) probabilities out."""
         if len(masks) == 0:
             return np.zeros((0, len(self.classes)))
-        scores = class_scores(self.svm.decision_function(character_features(masks, self.features, grays)))
-        return softmax(scores, self.temperature)
+        features = character_features(masks, self.features, grays)
+        # LinearSVC.decision_function's own arithmetic without its per-call input checks,
+        # which cost more than the product itself for the few dozen characters of a plate.
+        scores = features @ self.svm.coef_.T + self.svm.intercept_
+        return softmax(class_scores(scores[:, 0] if scores.shape[1] == 1 else scores), self.temperature)
 
     def predict(
         self, masks: Sequence[np.ndarray], top_k: int = 3, grays: Sequence[np.ndarray] | None = None

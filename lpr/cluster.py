@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from types import ModuleType
 
 import cv2
+from threadpoolctl import threadpool_limits
 
 from .batch import LOOKAHEAD_PER_WORKER, ImageResult, Pending, done, ordered_results, recognize_encoded
 from .config import Config
@@ -56,8 +57,9 @@ def worker_recognizer(model: bytes, config: Config) -> Recognizer:
     with _recognizers_lock:
         recognizer = _recognizers.get(key)
         if recognizer is None:
-            # A worker runs one task per thread; OpenCV's own threads would compete with them.
+            # A worker runs one task per thread; OpenCV's and BLAS's own threads would compete with them.
             cv2.setNumThreads(1)
+            threadpool_limits(1)
             # One model at a time: a new model replaces the old one instead of piling up.
             _recognizers.clear()
             recognizer = _recognizers[key] = Recognizer(model_from_bytes(model, "model sent by the client"), config)

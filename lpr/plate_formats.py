@@ -43,15 +43,33 @@ def best_text_for_layout(predictions: Sequence[CharacterPrediction], wanted: str
     """
     if len(predictions) != len(wanted):
         return None
+    return _fitted_text(_best_of_kinds(predictions), wanted)
+
+
+def _best_of_kinds(predictions: Sequence[CharacterPrediction]) -> list[dict[str, CharacterGuess]]:
+    """Per-character guesses in, per position {"L": best letter guess, "D": best digit guess} (kinds with no guess left out) out."""
+    best: list[dict[str, CharacterGuess]] = []
+    for prediction in predictions:
+        kinds: dict[str, CharacterGuess] = {}
+        for guess in prediction.guesses:
+            kind = "D" if guess.char.isdigit() else "L"
+            # The first of equally confident guesses wins, as max() would pick it.
+            if kind not in kinds or guess.confidence > kinds[kind].confidence:
+                kinds[kind] = guess
+        best.append(kinds)
+    return best
+
+
+def _fitted_text(best: list[dict[str, CharacterGuess]], wanted: str) -> tuple[str, float] | None:
+    """Per position best guess of each kind (see _best_of_kinds) and a layout of their length in, (text, probability) out, or None."""
     chars = []
     probability = 1.0
-    for prediction, kind in zip(predictions, wanted):
-        fitting = [g for g in prediction.guesses if (g.char.isdigit()) == (kind == "D")]
-        if not fitting:
+    for kinds, kind in zip(best, wanted):
+        guess = kinds.get(kind)
+        if guess is None:
             return None
-        best = max(fitting, key=lambda g: g.confidence)
-        chars.append(best.char)
-        probability *= best.confidence
+        chars.append(guess.char)
+        probability *= guess.confidence
     return "".join(chars), probability
 
 
@@ -64,9 +82,11 @@ def read_with_formats(
     so a slightly less likely reading in the state's usual layout wins over an unusual one.
     """
     total = sum(formats.values())
+    # Each position's best letter and digit are found once, not once per layout.
+    best = _best_of_kinds(predictions)
     readings = []
     for wanted, count in formats.items():
-        fitted = best_text_for_layout(predictions, wanted)
+        fitted = _fitted_text(best, wanted) if len(wanted) == len(predictions) else None
         if fitted is not None:
             text, probability = fitted
             readings.append((text, probability * math.sqrt(count / total)))

@@ -249,7 +249,8 @@ def binary_candidates(
     characters = tuple(
         CharacterCrop(
             box.scaled(1.0 / scale),
-            np.where(labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w] == label, np.uint8(255), np.uint8(0)),
+            # 255 where the pixel belongs to this component (half the time of np.where).
+            (labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w] == label).view(np.uint8) * np.uint8(255),
             gray[box.y : box.y + box.h, box.x : box.x + box.w],
         )
         for box, label in components

@@ -319,11 +319,12 @@ class Recognizer:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None.
 
         in_scene: the image was cut from a scene, so it may be no plate at all and its row
-        needs min_characters; a cropped plate's row needs min_cropped_characters.
+        needs min_characters to max_characters; a cropped plate's row needs
+        min_cropped_characters to max_cropped_characters.
         """
         settings = self.config.recognition
         if not in_scene:
-            settings = replace(settings, min_characters=settings.min_cropped_characters)
+            settings = replace(settings, min_characters=settings.min_cropped_characters, max_characters=settings.max_cropped_characters)
         variants = candidate_variants(plate, self.config.segmentation)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
         for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings)).items():
@@ -343,7 +344,7 @@ class Recognizer:
                 if not any(i >= len(pool) for i in grown):
                     break
                 pool, row = pool + windows, grown
-            pool, row = self._rescued(components, pool, row)
+            pool, row = self._rescued(components, pool, row, settings)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]
@@ -419,11 +420,12 @@ class Recognizer:
         components: list[tuple[CharacterCrop, CharacterPrediction]],
         pool: list[tuple[CharacterCrop, CharacterPrediction]],
         row: tuple[int, ...],
+        rules: RecognitionConfig,
     ) -> tuple[list[tuple[CharacterCrop, CharacterPrediction]], tuple[int, ...]]:
-        """All classified candidates of one polarity, the readable pool and its row in, (pool, row) with the rescued junk-rated candidates (see rescued_members) added out."""
-        junk = [(c, p) for c, p in components if p.not_character >= self.config.recognition.max_not_character]
+        """All classified candidates of one polarity, the readable pool, its row and the row rules in, (pool, row) with the rescued junk-rated candidates (see rescued_members) added out."""
+        junk = [(c, p) for c, p in components if p.not_character >= rules.max_not_character]
         added = rescued_members(
-            [pool[i][0].box for i in row], [c.box for c, _ in junk], [candidate_score(p) for _, p in junk], self.config
+            [pool[i][0].box for i in row], [c.box for c, _ in junk], [candidate_score(p) for _, p in junk], replace(self.config, recognition=rules)
         )
         if not added:
             return pool, row

@@ -41,8 +41,6 @@ def best_text_for_layout(predictions: Sequence[CharacterPrediction], wanted: str
 
     None when some position has no guess of the required kind among its alternatives.
     """
-    if len(predictions) != len(wanted):
-        return None
     return _fitted_text(_best_of_kinds(predictions), wanted)
 
 
@@ -61,7 +59,9 @@ def _best_of_kinds(predictions: Sequence[CharacterPrediction]) -> list[dict[str,
 
 
 def _fitted_text(best: list[dict[str, CharacterGuess]], wanted: str) -> tuple[str, float] | None:
-    """Per position best guess of each kind (see _best_of_kinds) and a layout of their length in, (text, probability) out, or None."""
+    """Per position best guess of each kind (see _best_of_kinds) and a layout in, (text, probability) out; None for a layout of another length."""
+    if len(best) != len(wanted):
+        return None
     chars = []
     probability = 1.0
     for kinds, kind in zip(best, wanted):
@@ -86,7 +86,7 @@ def read_with_formats(
     best = _best_of_kinds(predictions)
     readings = []
     for wanted, count in formats.items():
-        fitted = _fitted_text(best, wanted) if len(wanted) == len(predictions) else None
+        fitted = _fitted_text(best, wanted)
         if fitted is not None:
             text, probability = fitted
             readings.append((text, probability * math.sqrt(count / total)))

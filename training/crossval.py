@@ -64,19 +64,25 @@ def subset(dataset: Dataset, folds: int, keep: set[int]) -> Dataset:
     return replace(dataset, images=tuple(i for i in dataset.images if fold_of(i.path, folds) in keep))
 
 
-def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, models: Path | None) -> lpr.Model:
-    """The model trained on every fold but one (with its plate verifier): loaded from models/foldK.npz when there, else trained (and saved there when models is given)."""
+def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
+    """The --models folder (or None) and a fold in, the fold's kept model out, or None when there is none."""
     path = None if models is None else models / f"fold{fold}.npz"
-    if path is not None and path.is_file():
-        return lpr.load_model(path)
+    return lpr.load_model(path) if path is not None and path.is_file() else None
+
+
+def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, models: Path | None) -> lpr.Model:
+    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained (and kept there when models is given)."""
+    saved = kept_fold_model(models, fold)
+    if saved is not None:
+        return saved
     others = set(range(folds)) - {fold}
     kept = [subset(d, folds, others) for d in datasets]
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
     model, _ = lpr.train_model(labeled, config=config, progress=False, negatives=negatives)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_model(model, path)
+    if models is not None:
+        models.mkdir(parents=True, exist_ok=True)
+        save_model(model, models / f"fold{fold}.npz")
     return model
 
 
@@ -100,10 +106,10 @@ def run_fold_states(
     fold: int, folds: int, training: list[Dataset], crops: Dataset, config: lpr.Config, models: Path | None = None
 ) -> dict[str, list[ImageOutcome]]:
     """Train without one fold (or load its model from models/), read its crops without and with each image's own state: {"without": ..., "with": ...} outcomes."""
-    if models is not None and (models / f"fold{fold}.npz").is_file():
-        # Crops are read by the character model alone: a whole run's fold model serves.
-        model = lpr.load_model(models / f"fold{fold}.npz")
-    else:
+    # Crops are read by the character model alone: a whole run's fold model serves. One
+    # trained here has no verifier, so it is not kept for whole runs.
+    model = kept_fold_model(models, fold)
+    if model is None:
         others = set(range(folds)) - {fold}
         # No held-out probe inside training: this fold is the held-out set (and the probe costs a second fit).
         model, _ = lpr.train_model([subset(d, folds, others) for d in training], config=config, heldout_fraction=0.0, progress=False)

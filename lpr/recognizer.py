@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
 
+import cv2
 import numpy as np
 
 from .classification import CharacterPrediction
@@ -197,6 +198,38 @@ def lonely_members(row: Sequence[Box], scores: Sequence[float], config: Recognit
     ]
 
 
+def ink_colours(plate: np.ndarray, crops: Sequence[CharacterCrop]) -> np.ndarray:
+    """(H, W, 3) uint8 BGR plate and n characters cut from it in, (n, 3) float64 mean 8-bit CIELAB colour of each one's ink out."""
+    lab = cv2.cvtColor(plate, cv2.COLOR_BGR2Lab)
+    colours = np.zeros((len(crops), 3))
+    for i, crop in enumerate(crops):
+        box = crop.box
+        area = lab[box.y : box.y + box.h, box.x : box.x + box.w]
+        if area.size == 0:
+            continue
+        ink = cv2.resize(crop.mask, (area.shape[1], area.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        colours[i] = area[ink].mean(axis=0) if ink.any() else area.reshape(-1, 3).mean(axis=0)
+    return colours
+
+
+def off_colour_members(plate: np.ndarray, row: Sequence[CharacterCrop], scores: Sequence[float], config: RecognitionConfig) -> list[int]:
+    """(H, W, 3) uint8 BGR plate, its row's characters and their scores in, indices of the doubtful members not of the row's colour out.
+
+    Not of the row's colour: ink farther than max_ink_colour_distance from the members'
+    median ink colour (see ink_colours). Doubtful: scoring below max_off_colour_score.
+    Rows of characters below min_colour_character_height have none: their colours are not
+    to be trusted.
+    """
+    if config.max_ink_colour_distance is None or not row or median(c.box.h for c in row) < config.min_colour_character_height:
+        return []
+    colours = ink_colours(plate, row)
+    distances = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
+    return [
+        k for k, (distance, score) in enumerate(zip(distances.tolist(), scores))
+        if distance > config.max_ink_colour_distance and score < config.max_off_colour_score
+    ]
+
+
 def fits_row(row: Sequence[Box], member: int, config: RecognitionConfig) -> bool:
     """A row's boxes left to right and the index of one member in, whether it sits like one more character of the row out.
 
@@ -345,6 +378,9 @@ class Recognizer:
                     break
                 pool, row = pool + windows, grown
             pool, row = self._rescued(components, pool, row, settings)
+            off = off_colour_members(plate, [pool[i][0] for i in row], [candidate_score(pool[i][1]) for i in row], settings)
+            if len(row) - len(off) >= settings.min_characters:
+                row = tuple(i for k, i in enumerate(row) if k not in off)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]

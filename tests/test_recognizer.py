@@ -6,6 +6,7 @@ import csv
 import dataclasses
 
 import cv2
+import numpy as np
 import pytest
 
 from lpr.classification import CharacterGuess, CharacterPrediction
@@ -13,7 +14,21 @@ from lpr.config import Config, RecognitionConfig
 from lpr.model import load_model
 from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
-from lpr.recognizer import Recognizer, fits_row, layout_fitting_span, lonely_members, rescued_members, state_candidates, text_candidates, trim_row_ends, window_places
+from lpr.datasets.synthetic import glyph_mask, paint
+from lpr.recognizer import (
+    Recognizer,
+    fits_row,
+    ink_colours,
+    layout_fitting_span,
+    lonely_members,
+    off_colour_members,
+    rescued_members,
+    state_candidates,
+    text_candidates,
+    trim_row_ends,
+    window_places,
+)
+from lpr.segmentation import CharacterCrop
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -358,3 +373,60 @@ def test_a_cropped_plate_of_three_characters_is_read_but_a_scene_row_needs_four(
         strict = dataclasses.replace(Config(), recognition=RecognitionConfig(min_cropped_characters=4))
         reading = Recognizer(recognizer.model, strict).read_plate(short)
         assert reading is None or len(reading.text) >= 4
+
+
+NAVY, ORANGE = (90, 30, 20), (0, 120, 255)
+
+
+def plate_with_emblem(text: str, emblem_at: int, emblem: tuple[int, int, int]) -> tuple[np.ndarray, list[CharacterCrop]]:
+    """Navy characters on a light plate with a filled oval of the given BGR colour before text[emblem_at] in, (plate, crops of the row left to right) out."""
+    image = np.full((120, 420, 3), 235, np.uint8)
+    crops, x = [], 20
+    for i, char in enumerate(text):
+        if i == emblem_at:
+            oval = np.zeros((60, 40), np.uint8)
+            cv2.ellipse(oval, (20, 30), (19, 29), 0, 0, 360, 255, -1)
+            paint(image, oval / 255.0, emblem, x + 2, 30)
+            crops.append(CharacterCrop(Box(x + 2, 30, 40, 60), oval, oval))
+            x += 55
+        mask = glyph_mask(char, 70)
+        paint(image, mask, NAVY, x, 25)
+        ink = np.where(mask > 0.5, 255, 0).astype(np.uint8)
+        crops.append(CharacterCrop(Box(x, 25, mask.shape[1], mask.shape[0]), ink, ink))
+        x += mask.shape[1] + 12
+    return image, crops
+
+
+def test_ink_colours_are_the_colours_under_the_masks():
+    image, crops = plate_with_emblem("AB12", 2, ORANGE)
+    colours = ink_colours(image, crops)
+    assert colours.shape == (5, 3) and colours.dtype == np.float64
+    navy, orange = (cv2.cvtColor(np.uint8([[colour]]), cv2.COLOR_BGR2Lab)[0, 0].astype(float) for colour in (NAVY, ORANGE))
+    assert np.abs(colours[[0, 1, 3, 4]] - navy).max() < 12
+    assert np.abs(colours[2] - orange).max() < 12
+    assert ink_colours(image, []).shape == (0, 3)
+
+
+def test_off_colour_members_are_doubtful_members_of_another_colour():
+    rules = RecognitionConfig()
+    image, crops = plate_with_emblem("ABC123", 3, ORANGE)
+    doubtful = [0.9, 0.9, 0.9, 0.4, 0.9, 0.9, 0.9]
+    assert off_colour_members(image, crops, doubtful, rules) == [3]
+    # A sure character stays whatever its colour; an emblem of the characters' colour is no business of this rule.
+    assert off_colour_members(image, crops, [0.9] * 7, rules) == []
+    same, same_crops = plate_with_emblem("ABC123", 3, NAVY)
+    assert off_colour_members(same, same_crops, doubtful, rules) == []
+    # Small characters' colours are not trusted, and the rule can be turned off.
+    small = [dataclasses.replace(c, box=dataclasses.replace(c.box, h=rules.min_colour_character_height - 1)) for c in crops]
+    assert off_colour_members(image, small, doubtful, rules) == []
+    assert off_colour_members(image, crops, doubtful, dataclasses.replace(rules, max_ink_colour_distance=None)) == []
+    assert off_colour_members(image, [], [], rules) == []
+
+
+def test_read_plate_leaves_out_an_emblem_not_of_the_characters_colour():
+    rules = RecognitionConfig()
+    colour_blind = Recognizer(config=dataclasses.replace(Config(), recognition=dataclasses.replace(rules, max_ink_colour_distance=None)))
+    for text in ("ABC123", "BJL833"):
+        image, _ = plate_with_emblem(text, 3, ORANGE)
+        assert Recognizer().read_plate(image).text == text
+        assert len(colour_blind.read_plate(image).text) == len(text) + 1  # the emblem read as a character

@@ -220,7 +220,8 @@ def off_colour_members(plate: np.ndarray, row: Sequence[CharacterCrop], scores: 
     Rows of characters below min_colour_character_height have none: their colours are not
     to be trusted.
     """
-    if config.max_ink_colour_distance is None or not row or median(c.box.h for c in row) < config.min_colour_character_height:
+    doubtful = any(score < config.max_off_colour_score for score in scores)
+    if config.max_ink_colour_distance is None or not doubtful or median(c.box.h for c in row) < config.min_colour_character_height:
         return []
     colours = ink_colours(plate, row)
     distances = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)

@@ -124,6 +124,13 @@ def _guess_confidence(prediction: CharacterPrediction, char: str) -> float:
     return next((g.confidence for g in prediction.guesses if g.char == char), 0.0)
 
 
+def without_members(row: Sequence[int], members: Sequence[int], min_characters: int) -> tuple[int, ...]:
+    """Row indices, positions in the row to drop and the row's minimum length in, the row without them out; the whole row when fewer would be left."""
+    if len(row) - len(members) < min_characters:
+        return tuple(row)
+    return tuple(i for k, i in enumerate(row) if k not in members)
+
+
 def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box], config: RecognitionConfig) -> tuple[int, ...]:
     """Row indices left to right, candidate scores and boxes in, the row without weak end members out.
 
@@ -135,7 +142,7 @@ def trim_row_ends(row: tuple[int, ...], scores: list[float], boxes: Sequence[Box
     alone in a gap (lonely_members) go: logos between the groups of characters.
     """
     lonely = lonely_members([boxes[i] for i in row], [scores[i] for i in row], config)
-    row = [i for k, i in enumerate(row) if k not in lonely] if len(row) - len(lonely) >= config.min_characters else list(row)
+    row = list(without_members(row, lonely, config.min_characters))
     while len(row) > config.min_characters:
         failing = [
             end
@@ -380,8 +387,7 @@ class Recognizer:
                 pool, row = pool + windows, grown
             pool, row = self._rescued(components, pool, row, settings)
             off = off_colour_members(plate, [pool[i][0] for i in row], [candidate_score(pool[i][1]) for i in row], settings)
-            if len(row) - len(off) >= settings.min_characters:
-                row = tuple(i for k, i in enumerate(row) if k not in off)
+            row = without_members(row, off, settings.min_characters)
             if not settings.min_characters <= len(row) <= settings.max_characters:
                 continue
             chosen = [pool[i][1] for i in row]

@@ -27,6 +27,7 @@ from lpr.recognizer import (
     text_candidates,
     trim_row_ends,
     window_places,
+    without_members,
 )
 from lpr.segmentation import CharacterCrop
 
@@ -430,3 +431,9 @@ def test_read_plate_leaves_out_an_emblem_not_of_the_characters_colour():
         image, _ = plate_with_emblem(text, 3, ORANGE)
         assert Recognizer().read_plate(image).text == text
         assert len(colour_blind.read_plate(image).text) == len(text) + 1  # the emblem read as a character
+
+
+def test_without_members_keeps_the_row_when_too_few_would_be_left():
+    assert without_members((4, 7, 9, 12, 15), [1, 3], 3) == (4, 9, 15)
+    assert without_members((4, 7, 9, 12, 15), [1, 3], 4) == (4, 7, 9, 12, 15)
+    assert without_members((4, 7, 9), [], 4) == (4, 7, 9)

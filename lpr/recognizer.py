@@ -26,6 +26,7 @@ from .segmentation import (
     candidate_variants,
     changed_candidates,
     character_band,
+    band_windows,
     horizontal_overlap,
     in_line,
     pooled_row,
@@ -320,6 +321,28 @@ def window_places(centres: list[float], config: SegmentationConfig) -> dict[int,
     return places
 
 
+def pitch_spots(centres: list[float], places: dict[int, tuple[float, float]], tolerance: float) -> dict[int, list[float]]:
+    """Sorted x centres of a row's characters, its window places (see window_places) and a pitch tolerance in, {gap index: x centres where the row's pitch puts a lost character} out.
+
+    Beyond an end, the spot is one pitch out; between two characters, one pitch from
+    either, if they are about two pitches apart (a wider gap is a logo or the plate's
+    spacing). Each spot is also tried tolerance x pitch to either side.
+    """
+    if len(centres) < 2:
+        return {}
+    pitch = row_pitch(centres)
+    spots: dict[int, list[float]] = {}
+    for gap, (low, high) in places.items():
+        if gap in (0, len(centres)):
+            expected = [(low + high) / 2]
+        elif high - low >= (2 - tolerance) * pitch:
+            expected = [low + pitch, high - pitch]
+        else:
+            continue
+        spots[gap] = list(dict.fromkeys(spot + shift * pitch for spot in expected for shift in (-tolerance, 0.0, tolerance)))
+    return spots
+
+
 class Recognizer:
     """Localization, segmentation and character classification tied together around one model."""
 
@@ -378,7 +401,9 @@ class Recognizer:
             # Each round fills the places the row's pitch leaves for one more character, so a
             # run of merged characters comes apart one by one from its neighbours inward.
             for _ in range(settings.split_rounds):
-                windows = self._split_candidates([c for c, _ in components], [pool[i][0].box for i in row])
+                windows = self._split_candidates(
+                    [c for c, _ in components], [pool[i][0].box for i in row], [v for v in variants if v.polarity == polarity]
+                )
                 if not windows:
                     break
                 grown = self._row(pool + windows, settings)
@@ -486,11 +511,14 @@ class Recognizer:
         boxes = [c.box for c, _ in pool]
         return trim_row_ends(pooled_row(boxes, scores, self.config.segmentation), scores, boxes, rules)
 
-    def _split_candidates(self, components: list[CharacterCrop], row: list[Box]) -> list[tuple[CharacterCrop, CharacterPrediction]]:
-        """All components of one polarity and the boxes of their row in, the best window cut from a too-wide component for each place the row leaves for a character, classified, out.
+    def _split_candidates(
+        self, components: list[CharacterCrop], row: list[Box], variants: Sequence[Candidates]
+    ) -> list[tuple[CharacterCrop, CharacterPrediction]]:
+        """All components of one polarity, the boxes of their row and the polarity's threshold settings in, the best window for each place the row leaves for a character, classified, out.
 
-        Each place (see window_places) gets one window at most: the merged blob is one
-        character and a logo, dash, frame post or neighbour.
+        Windows are cut from too-wide components (a character merged with a logo, dash,
+        frame post or neighbour) and, for small characters, from each binary's band (see
+        band_windows). Each place (see window_places) gets one window at most.
         """
         settings = self.config.segmentation
         centres = sorted(b.x + b.w / 2 for b in row)
@@ -498,8 +526,7 @@ class Recognizer:
         if not places:
             return []
         wide, width, height = wide_members([c.box for c in components], row, settings)
-        gaps: list[int] = []
-        windows: list[CharacterCrop] = []
+        found: list[tuple[int, CharacterCrop]] = []
         for i in wide:
             box = components[i].box
             # A window's centre lies inside its component: skip components reaching no place.
@@ -508,16 +535,18 @@ class Recognizer:
             for window in split_windows(components[i], width, height, settings):
                 centre = window.box.x + window.box.w / 2
                 gap = bisect.bisect(centres, centre)
-                if gap not in places or not places[gap][0] <= centre <= places[gap][1]:
-                    continue
-                if all(horizontal_overlap(window.box, b) <= settings.max_horizontal_overlap for b in row):
-                    gaps.append(gap)
-                    windows.append(window)
-        if not windows:
+                if gap in places and places[gap][0] <= centre <= places[gap][1]:
+                    found.append((gap, window))
+        if height < settings.max_band_window_height:
+            band = character_band(row, settings)
+            for gap, spots in pitch_spots(centres, places, self.config.recognition.row_pitch_tolerance).items():
+                found.extend((gap, window) for variant in variants for window in band_windows(variant, band, spots, width, height, settings))
+        found = [(gap, w) for gap, w in found if all(horizontal_overlap(w.box, b) <= settings.max_horizontal_overlap for b in row)]
+        if not found:
             return []
-        predictions = self._predict(windows)
+        predictions = self._predict([w for _, w in found])
         best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
-        for gap, window, prediction in zip(gaps, windows, predictions):
+        for (gap, window), prediction in zip(found, predictions):
             score = candidate_score(prediction)
             if score >= self.config.recognition.min_split_score and score > best.get(gap, (-1.0,))[0]:
                 best[gap] = (score, window, prediction)

@@ -185,6 +185,35 @@ def split_windows(crop: CharacterCrop, width: float, height: float, config: Segm
     return windows
 
 
+def band_windows(candidates: Candidates, band: tuple[float, float], centres: Sequence[float], width: float, height: float, config: SegmentationConfig) -> list[CharacterCrop]:
+    """Candidates of one threshold setting, the row's (top, bottom) band, x centres, and the row's median character (width, height), all in plate pixels, in; a window of the band's ink at each centre out.
+
+    A small blurred character merges with a neighbour, a dot or the frame into a component
+    of no character's shape, which split_windows never sees; the ink of the binary between
+    a window's columns, within the band, is the character. Each window is split_width x
+    width wide and trimmed to its ink; windows whose ink is shorter than min_split_height x
+    height are dropped.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"character width and height must be positive, got {width} and {height}")
+    scale = candidates.scale
+    limit_y, limit_x = candidates.binary.shape
+    top, bottom = (min(limit_y, max(0, round(v * scale))) for v in band)
+    half = config.split_width * width * scale / 2
+    windows = []
+    for centre in centres:
+        first, last = max(0, round(centre * scale - half)), min(limit_x, round(centre * scale + half))
+        part = candidates.binary[top:bottom, first:last]
+        rows = np.flatnonzero(part.any(axis=1))
+        if not len(rows) or rows[-1] - rows[0] + 1 < config.min_split_height * height * scale:
+            continue
+        columns = np.flatnonzero(part.any(axis=0))
+        y0, y1, x0, x1 = top + rows[0], top + rows[-1] + 1, first + columns[0], first + columns[-1] + 1
+        box = Box(round(x0 / scale), round(y0 / scale), max(1, round((x1 - x0) / scale)), max(1, round((y1 - y0) / scale)))
+        windows.append(CharacterCrop(box, candidates.binary[y0:y1, x0:x1], candidates.gray[y0:y1, x0:x1]))
+    return windows
+
+
 def wide_members(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig) -> tuple[list[int], float, float]:
     """Candidate boxes and the boxes of a chosen row in, (indices of candidates in line with the row but too wide, median width, median height) out."""
     if not row:

@@ -22,6 +22,7 @@ from lpr.recognizer import (
     layout_fitting_span,
     lonely_members,
     off_colour_members,
+    pitch_spots,
     rescued_members,
     state_candidates,
     text_candidates,
@@ -337,6 +338,50 @@ def test_window_places_are_wide_gaps_and_one_pitch_past_each_end():
     no_ends = dataclasses.replace(settings, end_split_tolerance=0)
     assert window_places([10, 30, 50, 90, 110], no_ends) == {3: (50, 90)}
     assert window_places([10], settings) == {} and window_places([], settings) == {}
+
+
+def test_pitch_spots_are_one_pitch_past_the_ends_and_from_both_sides_of_a_lost_character():
+    settings = Config().segmentation
+    centres = [10.0, 30.0, 50.0, 90.0, 110.0, 170.0, 190.0]  # pitch 20: a gap of 2 pitches and one of 3
+    spots = pitch_spots(centres, window_places(centres, settings), 0.1)
+    assert spots[0] == pytest.approx([-12, -10, -8]) and spots[7] == pytest.approx([208, 210, 212])
+    assert spots[3] == pytest.approx([68, 70, 72])  # one pitch from either side is the same place
+    assert spots[5] == pytest.approx([128, 130, 132, 148, 150, 152])
+    assert set(spots) == {0, 3, 5, 7}
+    # A gap of 1.7 pitches is a place for split windows, but no lost character fits it.
+    narrow = [10.0, 30.0, 50.0, 84.0, 104.0]
+    assert 3 in window_places(narrow, settings) and 3 not in pitch_spots(narrow, window_places(narrow, settings), 0.1)
+    assert pitch_spots([10.0], {}, 0.1) == {}
+
+
+def small_plate_with_dot(text: str, cut: int) -> np.ndarray:
+    """A light plate reading text in 20 px characters, the ones before and after cut joined by a dark dot and a dash below them (a blurred sticker)."""
+    plate = np.full((110, 400, 3), 230, np.uint8)
+    gap = paint_text(plate, text[:cut], 20)
+    end = paint_text(plate, text[cut:], gap)
+    cv2.circle(plate, (gap - 3, 56), 9, (30, 30, 30), -1)
+    cv2.rectangle(plate, (gap - 14, 80), (gap + 8, 84), (30, 30, 30), -1)
+    return cv2.resize(plate[:, : end + 20], None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
+
+
+def test_small_characters_merged_with_a_dot_are_read_back_from_band_windows():
+    from lpr.datasets.synthetic import random_plate_text
+
+    model = load_model()
+    with_windows = Recognizer(model)
+    segmentation = dataclasses.replace(Config().segmentation, max_band_window_height=0)
+    without_windows = Recognizer(model, dataclasses.replace(Config(), segmentation=segmentation))
+    rng = np.random.default_rng(0)
+    right = {"with": 0, "without": 0}
+    count = 20
+    for _ in range(count):
+        text = random_plate_text(rng)[:7]
+        plate = small_plate_with_dot(text, int(rng.integers(2, len(text) - 1)))
+        for name, recognizer in (("with", with_windows), ("without", without_windows)):
+            readings = recognizer.recognize(plate, cropped=True)
+            right[name] += bool(readings) and readings[0].text == text
+    # The two characters and the dot are one blob of no character's shape.
+    assert right["with"] >= 0.7 * count and right["with"] >= right["without"] + 0.15 * count, right
 
 
 def test_a_candidate_cutting_a_plate_is_read_again_from_the_plate_box(samples):

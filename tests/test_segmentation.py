@@ -12,7 +12,9 @@ import pytest
 from lpr.config import SegmentationConfig
 from lpr.geometry import Box
 from lpr.segmentation import (
+    Candidates,
     CharacterCrop,
+    band_windows,
     band_candidates,
     candidate_variants,
     changed_candidates,
@@ -123,6 +125,36 @@ def test_split_windows_find_the_bar_inside_a_merged_component():
 def test_split_windows_are_off_when_split_width_is_zero():
     off = SegmentationConfig(split_width=0)
     assert split_windows(merged_component(), width=14, height=40, config=off) == []
+
+
+def merged_binary() -> Candidates:
+    """Dark-polarity candidates of a (60, 120) plate thresholded at twice its size: 10 px wide, 30 px high bars at x 20, 50 and 80 (plate pixels), the last two joined by a blob at mid-height."""
+    binary = np.zeros((120, 240), np.uint8)
+    for x in (20, 50, 80):
+        binary[30:90, 2 * x : 2 * x + 20] = 255
+    binary[50:70, 120:160] = 255  # the blob joining the second and third bars
+    return Candidates((), "dark", 10, binary, 255 - binary, 2.0)
+
+
+def test_band_windows_cut_a_character_out_of_a_merged_blob():
+    band = (12.0, 48.0)
+    # Windows at the second and third bars' centres, and one in the blob between them.
+    windows = band_windows(merged_binary(), band, [55.0, 85.0, 70.0], width=10, height=30, config=CONFIG)
+    assert [w.box for w in windows[:2]] == [Box(50, 15, 10, 30), Box(80, 15, 10, 30)]
+    for window in windows[:2]:
+        assert window.mask.shape[0] == 60 and 20 <= window.mask.shape[1] <= 22 and window.mask.dtype == np.uint8
+        assert window.gray.shape == window.mask.shape
+    # The window between the bars holds only the blob, too short for a character.
+    assert len(windows) == 2
+
+
+def test_band_windows_need_ink_of_the_row_height():
+    candidates = merged_binary()
+    # Between the bars' tops and the blob there is no ink of a character's height.
+    assert band_windows(candidates, (12.0, 24.0), [55.0], width=10, height=30, config=CONFIG) == []
+    assert band_windows(candidates, (12.0, 48.0), [5.0, 110.0], width=10, height=30, config=CONFIG) == []
+    with pytest.raises(ValueError, match="positive"):
+        band_windows(candidates, (12.0, 48.0), [55.0], width=0, height=30, config=CONFIG)
 
 
 def test_wide_members_are_in_line_with_the_row_and_too_wide():

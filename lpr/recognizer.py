@@ -398,12 +398,12 @@ class Recognizer:
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.
             pool = self._readable(components)
             row = self._row(pool, settings)
+            crops = [c for c, _ in components]
+            thresholded = [v for v in variants if v.polarity == polarity]
             # Each round fills the places the row's pitch leaves for one more character, so a
             # run of merged characters comes apart one by one from its neighbours inward.
             for _ in range(settings.split_rounds):
-                windows = self._split_candidates(
-                    [c for c, _ in components], [pool[i][0].box for i in row], [v for v in variants if v.polarity == polarity]
-                )
+                windows = self._split_candidates(crops, [pool[i][0].box for i in row], thresholded)
                 if not windows:
                     break
                 grown = self._row(pool + windows, settings)
@@ -418,7 +418,7 @@ class Recognizer:
             chosen = [pool[i][1] for i in row]
             score = float(np.mean([candidate_score(pool[i][1]) for i in row]))
             if best is None or score > best[0]:
-                first = next(v for v in variants if v.polarity == polarity)
+                first = thresholded[0]
                 segmentation = Segmentation(tuple(pool[i][0] for i in row), polarity, first.offset, first.binary)
                 best = (score, segmentation, chosen)
         if best is None:

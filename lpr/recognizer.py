@@ -31,6 +31,7 @@ from .segmentation import (
     in_line,
     pooled_row,
     split_windows,
+    unlined_candidates,
     wide_members,
 )
 from .verification import PlateVerifier, ReadingEvidence
@@ -391,8 +392,11 @@ class Recognizer:
             settings = replace(settings, min_characters=settings.min_cropped_characters, max_characters=settings.max_cropped_characters)
         variants = candidate_variants(plate, self.config.segmentation)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
-        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings)).items():
-            classified[polarity].extend(pool)
+        # Characters freed from the frame, a bolt or the slogan (see _freed_candidates and
+        # unlined_candidates) join their polarity's candidates.
+        unlined = [(v.polarity, c) for v in variants for c in changed_candidates(unlined_candidates(v, self.config.segmentation), v).characters]
+        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings) + unlined).items():
+            classified.setdefault(polarity, []).extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         for polarity, components in classified.items():
             # Candidates the classifier takes for junk (bolts, logos, edges) never enter the row.

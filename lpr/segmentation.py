@@ -337,6 +337,22 @@ def changed_candidates(cut: Candidates, original: Candidates) -> Candidates:
     return replace(cut, characters=tuple(c for c in cut.characters if c.box not in known))
 
 
+def unlined_candidates(candidates: Candidates, config: SegmentationConfig) -> Candidates:
+    """Candidates of one threshold setting in, the components of its binary less its horizontal runs longer than line_length x its height out.
+
+    A character touching the plate frame's top or bottom edge is one component with it;
+    the edge is a long horizontal run, a character's strokes are not. No candidates when
+    line_length is 0 or the binary has no such run (nothing would change).
+    """
+    length = round(config.line_length * candidates.binary.shape[0])
+    if length <= 0:
+        return replace(candidates, characters=())
+    lines = cv2.morphologyEx(candidates.binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    if not lines.any():
+        return replace(candidates, characters=())
+    return binary_candidates(cv2.subtract(candidates.binary, lines), candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config)
+
+
 def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:
     """Segmentation settings in, every (polarity, offset) to threshold a plate with out."""
     if not config.dark_offsets and not config.light_offsets:

@@ -320,6 +320,20 @@ def test_a_first_character_touching_the_frame_is_read_back_from_a_window():
     assert with_ends >= 12 and with_ends >= without_ends + 6, (with_ends, without_ends)
 
 
+def plate_on_frame_edge(text: str) -> np.ndarray:
+    """A light plate reading text whose every character stands on a dark frame edge (a frame whose opening is too tight)."""
+    plate = np.full((110, 330, 3), 230, np.uint8)
+    end = paint_text(plate, text, 20)
+    cv2.rectangle(plate, (6, 83), (end + 10, 90), (30, 30, 30), -1)
+    return plate[:, : end + 20]
+
+
+def test_characters_standing_on_the_frame_edge_are_read_once_the_edge_is_removed():
+    unlined, lined = plates_read_right(lambda text, rng: plate_on_frame_edge(text), {"line_length": 0}, seed=0)
+    # Characters and edge are one component: there is no row, so no band to cut to either.
+    assert unlined >= 18 and lined <= 2, (unlined, lined)
+
+
 def test_window_places_are_wide_gaps_and_one_pitch_past_each_end():
     settings = Config().segmentation
     reach = settings.end_split_tolerance * 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -27,6 +28,7 @@ from lpr.segmentation import (
     segmentation_variants,
     split_windows,
     threshold_plate,
+    unlined_candidates,
     wide_members,
 )
 
@@ -194,6 +196,23 @@ def test_cutting_to_the_band_frees_characters_touching_a_frame_line():
     for i, character in enumerate(sorted(freed.characters, key=lambda c: c.box.x)):
         assert abs(character.box.x - (12 + 30 * i)) <= 2 and character.box.y + character.box.h < 56
         assert character.mask.dtype == np.uint8 and character.mask.any()
+
+
+def test_removing_long_horizontal_runs_frees_characters_touching_a_frame_line():
+    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG) if v.polarity == "dark")
+    freed = sorted(changed_candidates(unlined_candidates(dark, CONFIG), dark).characters, key=lambda c: c.box.x)
+    assert len(freed) == 6
+    for i, character in enumerate(freed):
+        # Each bar keeps its smear (a short run) and loses the line under it.
+        assert abs(character.box.x - (12 + 30 * i)) <= 2 and 54 <= character.box.y + character.box.h <= 57
+
+
+def test_without_long_runs_or_with_line_length_zero_nothing_is_unlined():
+    plain = candidate_variants(synthetic_plate(6), CONFIG)[0]
+    assert unlined_candidates(plain, CONFIG).characters == ()
+    framed = candidate_variants(plate_with_frame_line(), CONFIG)[0]
+    assert unlined_candidates(framed, CONFIG).characters != ()
+    assert unlined_candidates(framed, dataclasses.replace(CONFIG, line_length=0)).characters == ()
 
 
 def test_an_empty_band_has_no_candidates_and_an_unchanged_cut_adds_none():

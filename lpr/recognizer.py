@@ -392,10 +392,7 @@ class Recognizer:
             settings = replace(settings, min_characters=settings.min_cropped_characters, max_characters=settings.max_cropped_characters)
         variants = candidate_variants(plate, self.config.segmentation)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
-        # Characters freed from the frame, a bolt or the slogan (see _freed_candidates and
-        # unlined_candidates) join their polarity's candidates.
-        unlined = [(v.polarity, c) for v in variants for c in changed_candidates(unlined_candidates(v, self.config.segmentation), v).characters]
-        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings) + unlined).items():
+        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings)).items():
             classified.setdefault(polarity, []).extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         for polarity, components in classified.items():
@@ -450,23 +447,29 @@ class Recognizer:
         classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]],
         rules: RecognitionConfig,
     ) -> list[tuple[str, CharacterCrop]]:
-        """Every threshold setting's candidates, their classification and the row rules in, (polarity, candidate) pairs freed by cutting to the character band out.
+        """Every threshold setting's candidates, their classification and the row rules in, (polarity, candidate) pairs freed from the frame, a bolt or the slogan out.
 
         Each polarity's first row gives the character band; cut to it, a binary frees the
-        characters that touched the frame, a bolt or the slogan. Only new candidates in line
-        with the row are kept.
+        characters that touched the frame, a bolt or the slogan, and new candidates in line
+        with the row are kept. A polarity whose row is too short for a plate (characters
+        merged with a frame edge leave none) gets the candidates its binaries have with
+        their frame edges removed instead (see unlined_candidates).
         """
         settings = self.config.segmentation
-        if settings.band_margin is None:
-            return []
+        rows = {}
+        for polarity in dict.fromkeys(v.polarity for v in variants):
+            readable = self._readable(classified.get(polarity, []))
+            rows[polarity] = [readable[i][0].box for i in self._row(readable, rules)]
+        unlined = max(len(boxes) for boxes in rows.values()) < rules.min_characters
         freed: list[tuple[str, CharacterCrop]] = []
-        for polarity, pool in classified.items():
-            readable = self._readable(pool)
-            boxes = [readable[i][0].box for i in self._row(readable, rules)]
-            if not boxes:
+        for polarity, boxes in rows.items():
+            thresholded = [v for v in variants if v.polarity == polarity]
+            if unlined:
+                freed.extend((polarity, c) for v in thresholded for c in changed_candidates(unlined_candidates(v, settings), v).characters)
+            if not boxes or settings.band_margin is None:
                 continue
             band = character_band(boxes, settings)
-            for variant in (v for v in variants if v.polarity == polarity):
+            for variant in thresholded:
                 cut = changed_candidates(band_candidates(variant, band, settings), variant).characters
                 freed.extend((polarity, cut[i]) for i in in_line([c.box for c in cut], boxes, settings))
         return freed

@@ -299,6 +299,11 @@ def candidate_score(prediction: CharacterPrediction) -> float:
     return prediction.confidence * (1.0 - prediction.not_character)
 
 
+def required_plate_score(characters: int, min_score: float, rules: RecognitionConfig) -> float:
+    """A scene reading's character count, the verifier's min_score and the reading rules in, the verifier score the reading needs to be reported out."""
+    return min_score + (rules.short_reading_margin if characters <= rules.short_reading_characters else 0.0)
+
+
 def window_places(centres: list[float], config: SegmentationConfig) -> dict[int, tuple[float, float]]:
     """Sorted x centres of a row's characters in, {gap index: (lowest, highest) centre} of the places a lost character may sit out.
 
@@ -633,7 +638,7 @@ class Recognizer:
         """A scene reading and its _plate_evidence in, whether it is reported out."""
         settings = self.config.recognition
         if self.verifier is not None:
-            return evidence >= self.verifier.config.min_score
+            return evidence >= required_plate_score(len(reading.characters), self.verifier.config.min_score, settings)
         return reading.confidence >= settings.min_confidence and min(c.confidence for c in reading.characters) >= settings.min_character_confidence
 
     def reading_evidence(self, reading: PlateReading) -> ReadingEvidence:

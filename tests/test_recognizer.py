@@ -23,6 +23,7 @@ from lpr.recognizer import (
     lonely_members,
     off_colour_members,
     pitch_spots,
+    required_plate_score,
     rescued_members,
     state_candidates,
     text_candidates,
@@ -238,6 +239,15 @@ def test_scene_candidates_are_read_most_plate_like_first_and_at_most_max_candida
         scores = recognizer.verifier.candidate_scores(gray, chosen)
         assert list(scores) == sorted(scores, reverse=True)
         assert all(s >= settings.min_candidate_score for s in scores)
+
+
+def test_short_scene_readings_need_a_higher_plate_score():
+    rules = Config().recognition
+    assert rules.short_reading_margin > 0
+    short = required_plate_score(rules.short_reading_characters, 0.2, rules)
+    assert short == pytest.approx(0.2 + rules.short_reading_margin)
+    assert required_plate_score(rules.short_reading_characters + 1, 0.2, rules) == pytest.approx(0.2)
+    assert required_plate_score(7, -1.0, rules) == pytest.approx(-1.0)
 
 
 def test_without_verifier_scene_plates_are_gated_by_confidence(samples):

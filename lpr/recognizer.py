@@ -456,20 +456,20 @@ class Recognizer:
 
         Each polarity's first row gives the character band; cut to it, a binary frees the
         characters that touched the frame, a bolt or the slogan, and new candidates in line
-        with the row are kept. A polarity whose row is too short for a plate (characters
-        merged with a frame edge leave none) gets the candidates its binaries have with
-        their frame edges removed instead (see unlined_candidates).
+        with the row are kept. When no polarity has a row of a plate's length (characters
+        merged with a frame edge leave none), every binary's candidates with its frame edges
+        removed (see unlined_candidates) are added as well.
         """
         settings = self.config.segmentation
-        rows = {}
+        rows: dict[str, list[Box]] = {}
         for polarity in dict.fromkeys(v.polarity for v in variants):
             readable = self._readable(classified.get(polarity, []))
             rows[polarity] = [readable[i][0].box for i in self._row(readable, rules)]
-        unlined = max(len(boxes) for boxes in rows.values()) < rules.min_characters
+        rowless = max(len(boxes) for boxes in rows.values()) < rules.min_characters
         freed: list[tuple[str, CharacterCrop]] = []
         for polarity, boxes in rows.items():
             thresholded = [v for v in variants if v.polarity == polarity]
-            if unlined:
+            if rowless:
                 freed.extend((polarity, c) for v in thresholded for c in changed_candidates(unlined_candidates(v, settings), v).characters)
             if not boxes or settings.band_margin is None:
                 continue

@@ -396,8 +396,11 @@ class Recognizer:
         if not in_scene:
             settings = replace(settings, min_characters=settings.min_cropped_characters, max_characters=settings.max_cropped_characters)
         variants = candidate_variants(plate, self.config.segmentation)
+        by_polarity: dict[str, list[Candidates]] = {}
+        for variant in variants:
+            by_polarity.setdefault(variant.polarity, []).append(variant)
         classified = self._classified([(v.polarity, c) for v in variants for c in v.characters])
-        for polarity, pool in self._classified(self._freed_candidates(variants, classified, settings)).items():
+        for polarity, pool in self._classified(self._freed_candidates(by_polarity, classified, settings)).items():
             classified.setdefault(polarity, []).extend(pool)
         best: tuple[float, Segmentation, list[CharacterPrediction]] | None = None
         for polarity, components in classified.items():
@@ -405,7 +408,7 @@ class Recognizer:
             pool = self._readable(components)
             row = self._row(pool, settings)
             crops = [c for c, _ in components]
-            thresholded = [v for v in variants if v.polarity == polarity]
+            thresholded = by_polarity[polarity]
             # Each round fills the places the row's pitch leaves for one more character, so a
             # run of merged characters comes apart one by one from its neighbours inward.
             for _ in range(settings.split_rounds):
@@ -448,11 +451,11 @@ class Recognizer:
 
     def _freed_candidates(
         self,
-        variants: list[Candidates],
+        variants: dict[str, list[Candidates]],
         classified: dict[str, list[tuple[CharacterCrop, CharacterPrediction]]],
         rules: RecognitionConfig,
     ) -> list[tuple[str, CharacterCrop]]:
-        """Every threshold setting's candidates, their classification and the row rules in, (polarity, candidate) pairs freed from the frame, a bolt or the slogan out.
+        """Every threshold setting's candidates by polarity, their classification and the row rules in, (polarity, candidate) pairs freed from the frame, a bolt or the slogan out.
 
         Each polarity's first row gives the character band; cut to it, a binary frees the
         characters that touched the frame, a bolt or the slogan, and new candidates in line
@@ -462,13 +465,13 @@ class Recognizer:
         """
         settings = self.config.segmentation
         rows: dict[str, list[Box]] = {}
-        for polarity in dict.fromkeys(v.polarity for v in variants):
+        for polarity in variants:
             readable = self._readable(classified.get(polarity, []))
             rows[polarity] = [readable[i][0].box for i in self._row(readable, rules)]
         rowless = max(len(boxes) for boxes in rows.values()) < rules.min_characters
         freed: list[tuple[str, CharacterCrop]] = []
         for polarity, boxes in rows.items():
-            thresholded = [v for v in variants if v.polarity == polarity]
+            thresholded = variants[polarity]
             if rowless:
                 freed.extend((polarity, c) for v in thresholded for c in changed_candidates(unlined_candidates(v, settings), v).characters)
             if not boxes or settings.band_margin is None:

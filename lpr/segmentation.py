@@ -155,6 +155,15 @@ def pooled_row(boxes: Sequence[Box], scores: Sequence[float], config: Segmentati
     return tuple(sorted(chosen, key=lambda i: boxes[i].x)[: config.max_characters])
 
 
+def ink_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(H, W) mask in, (top, bottom, left, right) of its nonzero pixels (bottom and right exclusive) out, or None when it has none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
+        return None
+    columns = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+
+
 def split_windows(crop: CharacterCrop, width: float, height: float, config: SegmentationConfig) -> list[CharacterCrop]:
     """A too-wide component and the row's median character (width, height) in plate pixels in, character-wide windows cut from it out.
 
@@ -171,12 +180,10 @@ def split_windows(crop: CharacterCrop, width: float, height: float, config: Segm
     windows = []
     for left in np.arange(0.0, crop.box.w - window + step / 2, step):
         first, last = int(round(left / per_column)), int(round((left + window) / per_column))
-        part = crop.mask[:, first:last]
-        rows = np.flatnonzero(part.any(axis=1))
-        columns = np.flatnonzero(part.any(axis=0))
-        if not len(rows) or (rows[-1] - rows[0] + 1) * per_row < config.min_split_height * height:
+        ink = ink_bounds(crop.mask[:, first:last])
+        if ink is None or (ink[1] - ink[0]) * per_row < config.min_split_height * height:
             continue
-        top, bottom, start, end = rows[0], rows[-1] + 1, first + columns[0], first + columns[-1] + 1
+        top, bottom, start, end = ink[0], ink[1], first + ink[2], first + ink[3]
         box = Box(
             crop.box.x + int(round(start * per_column)), crop.box.y + int(round(top * per_row)),
             max(1, int(round((end - start) * per_column))), max(1, int(round((bottom - top) * per_row))),
@@ -203,12 +210,10 @@ def band_windows(candidates: Candidates, band: tuple[float, float], centres: Seq
     windows = []
     for centre in centres:
         first, last = max(0, round(centre * scale - half)), min(limit_x, round(centre * scale + half))
-        part = candidates.binary[top:bottom, first:last]
-        rows = np.flatnonzero(part.any(axis=1))
-        if not len(rows) or rows[-1] - rows[0] + 1 < config.min_split_height * height * scale:
+        ink = ink_bounds(candidates.binary[top:bottom, first:last])
+        if ink is None or ink[1] - ink[0] < config.min_split_height * height * scale:
             continue
-        columns = np.flatnonzero(part.any(axis=0))
-        y0, y1, x0, x1 = top + rows[0], top + rows[-1] + 1, first + columns[0], first + columns[-1] + 1
+        y0, y1, x0, x1 = top + ink[0], top + ink[1], first + ink[2], first + ink[3]
         box = Box(round(x0 / scale), round(y0 / scale), max(1, round((x1 - x0) / scale)), max(1, round((y1 - y0) / scale)))
         windows.append(CharacterCrop(box, candidates.binary[y0:y1, x0:x1], candidates.gray[y0:y1, x0:x1]))
     return windows

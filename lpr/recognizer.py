@@ -304,6 +304,25 @@ def required_plate_score(characters: int, min_score: float, rules: RecognitionCo
     return min_score + (rules.short_reading_margin if characters <= rules.short_reading_characters else 0.0)
 
 
+def agreed_reading(scored: Sequence[tuple[float, PlateReading]], kept: int, duplicate_iou: float) -> PlateReading:
+    """(plate evidence, reading) pairs of one scene and the index of a reading kept by non-maximum suppression in, that plate's agreed reading out.
+
+    Several localization candidates often land on one plate and read it apart by a
+    character. Their readings vote with their evidence: the text with the most evidence
+    among the readings overlapping the kept one by more than duplicate_iou wins, read by
+    its most evident reading (ties keep the kept reading's text).
+    """
+    box = scored[kept][1].box
+    same_plate = [(evidence, reading) for evidence, reading in scored if reading.box.iou(box) > duplicate_iou]
+    votes: dict[str, float] = {}
+    for evidence, reading in same_plate:
+        votes[reading.text] = votes.get(reading.text, 0.0) + max(evidence, 0.0)
+    text = max(votes, key=lambda t: (votes[t], t == scored[kept][1].text))
+    if text == scored[kept][1].text:
+        return scored[kept][1]
+    return max((pair for pair in same_plate if pair[1].text == text), key=lambda pair: pair[0])[1]
+
+
 def window_places(centres: list[float], config: SegmentationConfig) -> dict[int, tuple[float, float]]:
     """Sorted x centres of a row's characters in, {gap index: (lowest, highest) centre} of the places a lost character may sit out.
 
@@ -579,21 +598,26 @@ class Recognizer:
             return [reading] if reading is not None else []
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
-        for candidate in self.candidates_to_read(image, gray):
+        first = self.config.localization.max_candidates
+        for rank, candidate in enumerate(self.candidates_to_read(image, gray)):
+            if rank >= first and scored:
+                break
             judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
             if not judged:
                 continue
             score, reading = max(judged, key=lambda pair: pair[0])
             if self._accepted(score, reading):
                 scored.append((score, reading))
-        kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], self.config.recognition.duplicate_iou)
-        return [scored[i][1] for i in kept]
+        duplicate_iou = self.config.recognition.duplicate_iou
+        kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], duplicate_iou)
+        return [agreed_reading(scored, i, duplicate_iou) for i in kept]
 
     def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
         """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first.
 
-        With a verifier, many candidates are searched and the most plate-like are read;
-        without one, the best-filled blobs are.
+        With a verifier, many candidates are searched and the most plate-like
+        max_candidates + fallback_candidates are returned (recognize reads the fallback
+        ones only when the first give no plate); without one, the best-filled blobs are.
         """
         localization = self.config.localization
         if self.verifier is None:
@@ -602,7 +626,7 @@ class Recognizer:
         candidates = plate_candidates(image, replace(localization, max_candidates=settings.search_candidates))
         scores = self.verifier.candidate_scores(gray, candidates)
         order = [i for i in np.argsort(-scores, kind="stable") if scores[i] >= settings.min_candidate_score]
-        return [candidates[i] for i in order[: localization.max_candidates]]
+        return [candidates[i] for i in order[: localization.max_candidates + localization.fallback_candidates]]
 
     def read_candidate(self, image: np.ndarray, candidate: PlateCandidate) -> PlateReading | None:
         """(H, W, 3) uint8 BGR scene and a localization candidate in, the reading of the candidate's region (plate box grown from its characters) out, or None."""

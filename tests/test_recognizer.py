@@ -16,7 +16,9 @@ from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
 from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.recognizer import (
+    PlateReading,
     Recognizer,
+    agreed_reading,
     fits_row,
     ink_colours,
     layout_fitting_span,
@@ -31,7 +33,7 @@ from lpr.recognizer import (
     window_places,
     without_members,
 )
-from lpr.segmentation import CharacterCrop
+from lpr.segmentation import CharacterCrop, Segmentation
 
 
 def prediction(*options: tuple[str, float]) -> CharacterPrediction:
@@ -235,10 +237,61 @@ def test_scene_candidates_are_read_most_plate_like_first_and_at_most_max_candida
         image = lpr.read_image(path)
         gray = to_gray(image)
         chosen = recognizer.candidates_to_read(image, gray)
-        assert len(chosen) <= recognizer.config.localization.max_candidates
+        localization = recognizer.config.localization
+        assert len(chosen) <= localization.max_candidates + localization.fallback_candidates
         scores = recognizer.verifier.candidate_scores(gray, chosen)
         assert list(scores) == sorted(scores, reverse=True)
         assert all(s >= settings.min_candidate_score for s in scores)
+
+
+def test_fallback_candidates_are_read_only_when_the_first_give_no_plate(samples, shared_data):
+    import lpr
+    from lpr.localization import to_gray
+
+    class CountingRecognizer(Recognizer):
+        read = 0
+
+        def candidate_readings(self, image, candidate):
+            self.read += 1
+            return super().candidate_readings(image, candidate)
+
+    recognizer = CountingRecognizer()
+    localization = recognizer.config.localization
+    assert recognizer.recognize(lpr.read_image(samples / "scenes" / "scene-02.jpg"))[0].text == "BKK3953"
+    assert recognizer.read <= localization.max_candidates
+    # Plate-free photos with more plate-like candidates than max_candidates: all are read.
+    cluttered = 0
+    for path in sorted((shared_data / "negatives").glob("*.jpg"))[:30]:
+        image = lpr.read_image(path)
+        searched = len(recognizer.candidates_to_read(image, to_gray(image)))
+        recognizer.read = 0
+        if searched > localization.max_candidates and not recognizer.recognize(image):
+            assert recognizer.read == searched
+            cluttered += 1
+    assert cluttered >= 3
+
+
+def _scene_reading(text: str, box: Box) -> PlateReading:
+    segmentation = Segmentation((), "dark", 0, np.zeros((box.h, box.w), np.uint8))
+    return PlateReading(text, 0.9, box, (), (), segmentation, box)
+
+
+def test_readings_of_one_plate_agree_on_the_text_with_the_most_evidence():
+    plate, elsewhere = Box(100, 50, 80, 40), Box(400, 300, 80, 40)
+    scored = [
+        (1.0, _scene_reading("UJ3E0J", plate)),
+        (0.8, _scene_reading("UJ3V0J", Box(104, 52, 76, 38))),
+        (0.7, _scene_reading("UJ3V0J", Box(98, 48, 84, 42))),
+        (2.0, _scene_reading("UJ3E0J", elsewhere)),
+    ]
+    agreed = agreed_reading(scored, 0, 0.2)
+    # 0.8 + 0.7 outweighs 1.0; the far reading of the same text is another plate.
+    assert agreed.text == "UJ3V0J" and agreed.box == Box(104, 52, 76, 38)
+    assert agreed_reading(scored, 3, 0.2).text == "UJ3E0J"
+    # A tie keeps the kept reading's text.
+    tied = [(1.0, _scene_reading("ABC123", plate)), (1.0, _scene_reading("ABC128", plate))]
+    assert agreed_reading(tied, 0, 0.2).text == "ABC123"
+    assert agreed_reading(tied, 1, 0.2).text == "ABC128"
 
 
 def test_short_scene_readings_need_a_higher_plate_score():

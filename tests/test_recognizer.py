@@ -224,7 +224,7 @@ def test_trained_model_stores_each_states_layouts_and_keeps_them_when_saved(trai
     assert Recognizer(trained_model, state="zz").formats is None
 
 
-def test_scene_candidates_are_read_most_plate_like_first_and_at_most_max_candidates():
+def test_scene_candidates_come_most_plate_like_first_and_at_most_max_plus_fallback_candidates():
     from conftest import few_images
 
     import lpr

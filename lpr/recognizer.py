@@ -598,9 +598,9 @@ class Recognizer:
             return [reading] if reading is not None else []
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
-        first = self.config.localization.max_candidates
+        localization = self.config.localization
         for rank, candidate in enumerate(self.candidates_to_read(image, gray)):
-            if rank >= first and scored:
+            if rank >= localization.max_candidates and any(r.confidence >= localization.fallback_confidence for _, r in scored):
                 break
             judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
             if not judged:
@@ -617,7 +617,8 @@ class Recognizer:
 
         With a verifier, many candidates are searched and the most plate-like
         max_candidates + fallback_candidates are returned (recognize reads the fallback
-        ones only when the first give no plate); without one, the best-filled blobs are.
+        ones only until a plate is read with fallback_confidence); without one, the
+        best-filled blobs are.
         """
         localization = self.config.localization
         if self.verifier is None:

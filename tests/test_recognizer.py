@@ -244,7 +244,7 @@ def test_scene_candidates_come_most_plate_like_first_and_at_most_max_plus_fallba
         assert all(s >= settings.min_candidate_score for s in scores)
 
 
-def test_fallback_candidates_are_read_only_when_the_first_give_no_plate(samples, shared_data):
+def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples, shared_data):
     import lpr
     from lpr.localization import to_gray
 
@@ -269,6 +269,18 @@ def test_fallback_candidates_are_read_only_when_the_first_give_no_plate(samples,
             assert recognizer.read == searched
             cluttered += 1
     assert cluttered >= 3
+    # The fallback also goes on while no plate is read surely enough: with a confidence no
+    # reading reaches, every candidate of a scene with a plate is read.
+    unsure = CountingRecognizer(config=dataclasses.replace(Config(), localization=dataclasses.replace(localization, fallback_confidence=1.01)))
+    many = 0
+    for path in sorted((shared_data / "us-scenes").glob("*.jpg"))[:10]:
+        image = lpr.read_image(path)
+        searched = len(unsure.candidates_to_read(image, to_gray(image)))
+        unsure.read = 0
+        unsure.recognize(image)
+        assert unsure.read == searched
+        many += searched > localization.max_candidates
+    assert many >= 3
 
 
 def _scene_reading(text: str, box: Box) -> PlateReading:

@@ -113,19 +113,15 @@ class LocalizationConfig:
     # per 1280x720 frame on one core): 4 -> 84.3% / 55.0%, 35.4 ms; 5 -> 85.0% / 55.0%,
     # 38.0 ms; 6 -> 85.7% / 55.0%, 41.2 ms.
     max_candidates: int = 4
-    # When none of those gives a plate, up to this many more of the verifier's next best
-    # are read until one does: a plate whose blob ranks low behind a grille or sign is
-    # still found, at the cost of reading more of a plate-free frame. Held-out (5 fold
+    # When none of those gives a sure plate (RecognitionConfig.sure_confidence), up to
+    # this many more of the verifier's next best are read until one does: a plate whose
+    # blob ranks low behind a grille or sign is still found, at the cost of reading more
+    # of a plate-free frame. Held-out, read while no plate at all is found (5 fold
     # models; scenes right, detected, negatives with a plate; sum of times on 40 scenes
     # and 40 negatives against none): 0 -> 102, 126, 0; 10 -> 102, 127, 0; 16 -> 103,
     # 128, 0, 1.11x scenes, 1.54x negatives; 26 -> 103, 128, 0. Reading 20 every time
     # instead: 102, 129, 0 without the reading vote, 1.41x scenes.
     fallback_candidates: int = 16
-    # The fallback also runs while every plate found is read with less confidence than
-    # this: a sign or grille accepted as a doubtful plate no longer hides the real one.
-    # Held-out (as above, fallback 16): 0 (only when no plate) -> 103, 128, 0; 0.1, 0.3,
-    # 0.5 and 0.8 -> 103, 129, 0.
-    fallback_confidence: float = 0.5
     # Margin added around a candidate before it is read, as a fraction of its size, so
     # characters cut by a tight blob are not lost.
     crop_margin: float = 0.15
@@ -410,6 +406,14 @@ class RecognitionConfig:
     # lpr.recognizer.agreed_reading). Held-out (5 fold models; scenes right, detected):
     # the best reading's own text -> 101, 126; the vote -> 102, 126.
     duplicate_iou: float = 0.2
+    # A scene plate read with at least this confidence is sure. The fallback candidates
+    # (LocalizationConfig.fallback_candidates) are read until a sure plate is found, and
+    # sure plates are reported before doubtful ones: a sign or grille accepted as a
+    # doubtful plate no longer hides the real one, nor comes first. Held-out (5 fold
+    # models; scenes right, detected, negatives with a plate): fallback only while no plate
+    # is found -> 103, 128, 0; while none is sure, for 0.1 / 0.3 / 0.5 / 0.8 -> 103, 129, 0
+    # each; sure plates first too, 0.3 / 0.5 / 0.8 -> 104, 129, 0 each.
+    sure_confidence: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class EvaluationSummary:
 def chosen_reading(labeled: LabeledImage, readings: list[PlateReading], cropped: bool) -> PlateReading | None:
     """An image's label and readings in, the reading scored against its first plate out (None when nothing was read).
 
-    That is the most confident reading, except in a scene with several labeled plates, where it is the
+    That is the first reading (the best; see Recognizer.recognize), except in a scene with several labeled plates, where it is the
     first reading on the first plate's box: another plate's reading must not count against this one.
     """
     if not readings:

@@ -323,6 +323,11 @@ def agreed_reading(scored: Sequence[tuple[float, PlateReading]], kept: int, dupl
     return max((pair for pair in same_plate if pair[1].text == text), key=lambda pair: pair[0])[1]
 
 
+def sure_first(readings: Sequence[PlateReading], sure_confidence: float) -> list[PlateReading]:
+    """Scene readings best first by plate score and a confidence in, those read with at least that confidence first out, each group in its order."""
+    return sorted(readings, key=lambda reading: reading.confidence < sure_confidence)
+
+
 def window_places(centres: list[float], config: SegmentationConfig) -> dict[int, tuple[float, float]]:
     """Sorted x centres of a row's characters in, {gap index: (lowest, highest) centre} of the places a lost character may sit out.
 
@@ -587,9 +592,12 @@ class Recognizer:
         return [(window, prediction) for _, window, prediction in best.values()]
 
     def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
-        """(H, W, 3) uint8 BGR image in, plates read from it out, most confident first.
+        """(H, W, 3) uint8 BGR image in, plates read from it out, best first.
 
-        With cropped=True the whole image is one plate and localization is skipped.
+        Best first: the plates read with at least sure_confidence, then the others, each
+        group in the order of its plate score (the verifier's, or without one the
+        confidence). With cropped=True the whole image is one plate and localization is
+        skipped.
         """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
             raise ValueError(f"expected a (H, W, 3) uint8 BGR image, got {image.dtype} shape {image.shape}")
@@ -598,9 +606,9 @@ class Recognizer:
             return [reading] if reading is not None else []
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
-        localization = self.config.localization
+        sure = self.config.recognition.sure_confidence
         for rank, candidate in enumerate(self.candidates_to_read(image, gray)):
-            if rank >= localization.max_candidates and any(r.confidence >= localization.fallback_confidence for _, r in scored):
+            if rank >= self.config.localization.max_candidates and any(r.confidence >= sure for _, r in scored):
                 break
             judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
             if not judged:
@@ -610,15 +618,15 @@ class Recognizer:
                 scored.append((score, reading))
         duplicate_iou = self.config.recognition.duplicate_iou
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], duplicate_iou)
-        return [agreed_reading(scored, i, duplicate_iou) for i in kept]
+        return sure_first([agreed_reading(scored, i, duplicate_iou) for i in kept], sure)
 
     def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
         """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first.
 
         With a verifier, many candidates are searched and the most plate-like
         max_candidates + fallback_candidates are returned (recognize reads the fallback
-        ones only until a plate is read with fallback_confidence); without one, the
-        best-filled blobs are.
+        ones only until a plate is read with RecognitionConfig.sure_confidence); without
+        one, the best-filled blobs are.
         """
         localization = self.config.localization
         if self.verifier is None:

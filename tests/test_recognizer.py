@@ -28,6 +28,7 @@ from lpr.recognizer import (
     required_plate_score,
     rescued_members,
     state_candidates,
+    sure_first,
     text_candidates,
     trim_row_ends,
     window_places,
@@ -271,7 +272,7 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
     assert cluttered >= 3
     # The fallback also goes on while no plate is read surely enough: with a confidence no
     # reading reaches, every candidate of a scene with a plate is read.
-    unsure = CountingRecognizer(config=dataclasses.replace(Config(), localization=dataclasses.replace(localization, fallback_confidence=1.01)))
+    unsure = CountingRecognizer(config=dataclasses.replace(Config(), recognition=dataclasses.replace(Config().recognition, sure_confidence=1.01)))
     many = 0
     for path in sorted((shared_data / "us-scenes").glob("*.jpg"))[:10]:
         image = lpr.read_image(path)
@@ -304,6 +305,16 @@ def test_readings_of_one_plate_agree_on_the_text_with_the_most_evidence():
     tied = [(1.0, _scene_reading("ABC123", plate)), (1.0, _scene_reading("ABC128", plate))]
     assert agreed_reading(tied, 0, 0.2).text == "ABC123"
     assert agreed_reading(tied, 1, 0.2).text == "ABC128"
+
+
+def test_sure_plates_come_before_doubtful_ones_each_in_plate_score_order():
+    sign = dataclasses.replace(_scene_reading("SIDHHC", Box(10, 10, 80, 40)), confidence=0.05)
+    plate = dataclasses.replace(_scene_reading("1AMW240", Box(300, 200, 80, 40)), confidence=0.94)
+    other = dataclasses.replace(_scene_reading("ABC123", Box(500, 200, 80, 40)), confidence=0.6)
+    doubtful = dataclasses.replace(_scene_reading("XYZ", Box(700, 200, 80, 40)), confidence=0.2)
+    ordered = sure_first([sign, plate, doubtful, other], 0.5)
+    assert [r.text for r in ordered] == ["1AMW240", "ABC123", "SIDHHC", "XYZ"]
+    assert sure_first([sign, plate], 0.0) == [sign, plate]
 
 
 def test_short_scene_readings_need_a_higher_plate_score():

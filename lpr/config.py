@@ -30,7 +30,7 @@ class VerifierConfig:
     # 0.25: C 0.003 -> 85.0%, 0.5%; 0.01 -> 85.7%, 0.75%; 0.03 -> 82.9%, 0.75%.
     regularization: float = 0.003
     # Localization candidates considered per scene, before the verifier ranks them and
-    # the best localization.max_candidates (and, when those give no plate, up to
+    # the best localization.max_candidates (and, when those give no sure plate, up to
     # localization.fallback_candidates more) are read; also the candidates used in training.
     search_candidates: int = 30
     # Training examples overlapping a labeled plate by more than positive_iou are plates,

@@ -312,14 +312,14 @@ def agreed_reading(scored: Sequence[tuple[float, PlateReading]], kept: int, dupl
     among the readings overlapping the kept one by more than duplicate_iou wins, read by
     its most evident reading (ties keep the kept reading's text).
     """
-    box = scored[kept][1].box
-    same_plate = [(evidence, reading) for evidence, reading in scored if reading.box.iou(box) > duplicate_iou]
+    best = scored[kept][1]
+    same_plate = [(evidence, reading) for evidence, reading in scored if reading.box.iou(best.box) > duplicate_iou]
     votes: dict[str, float] = {}
     for evidence, reading in same_plate:
         votes[reading.text] = votes.get(reading.text, 0.0) + max(evidence, 0.0)
-    text = max(votes, key=lambda t: (votes[t], t == scored[kept][1].text))
-    if text == scored[kept][1].text:
-        return scored[kept][1]
+    text = max(votes, key=lambda t: (votes[t], t == best.text))
+    if text == best.text:
+        return best
     return max((pair for pair in same_plate if pair[1].text == text), key=lambda pair: pair[0])[1]
 
 

@@ -272,7 +272,8 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
     assert cluttered >= 3
     # The fallback also goes on while no plate is read surely enough: with a confidence no
     # reading reaches, every candidate of a scene with a plate is read.
-    unsure = CountingRecognizer(config=dataclasses.replace(Config(), recognition=dataclasses.replace(Config().recognition, sure_confidence=1.01)))
+    config = Config()
+    unsure = CountingRecognizer(config=dataclasses.replace(config, recognition=dataclasses.replace(config.recognition, sure_confidence=1.01)))
     many = 0
     for path in sorted((shared_data / "us-scenes").glob("*.jpg"))[:10]:
         image = lpr.read_image(path)

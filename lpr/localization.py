@@ -22,14 +22,17 @@ class PlateCandidate:
 
 @dataclass(frozen=True)
 class MorphologySteps:
-    """The intermediate images of plate localization at one working scale, all (H, W) uint8."""
+    """The intermediate images of plate localization at one working scale, all (H, W) uint8.
+
+    closed and plate_mask hold one image per LocalizationConfig.gradient_levels entry.
+    """
 
     gray: np.ndarray
     blackhat: np.ndarray
     light_mask: np.ndarray
     gradient: np.ndarray
-    closed: np.ndarray
-    plate_mask: np.ndarray
+    closed: tuple[np.ndarray, ...]
+    plate_mask: tuple[np.ndarray, ...]
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -40,7 +43,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> MorphologySteps:
-    """(H, W) uint8 gray at one working scale (see working_images) in, every morphology step of the plate mask out."""
+    """(H, W) uint8 gray at one working scale (see working_images) in, every morphology step of the plate masks out."""
     rect_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.blackhat_kernel)
     # Blackhat reveals dark characters against the light plate around them.
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, rect_kernel)
@@ -63,16 +66,20 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
 
     gradient_blur = cv2.GaussianBlur(gradient, (5, 5), 0)
     close_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.closing_kernel)
-    closed = cv2.morphologyEx(gradient_blur, cv2.MORPH_CLOSE, close_kernel)
-    _, closed = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    text = cv2.morphologyEx(gradient_blur, cv2.MORPH_CLOSE, close_kernel)
+    otsu, _ = cv2.threshold(text, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    closed = tuple(cv2.threshold(text, otsu * level, 255, cv2.THRESH_BINARY)[1] for level in config.gradient_levels)
+    return MorphologySteps(gray, blackhat, light_mask, gradient, closed, tuple(plate_mask(c, light_mask, config) for c in closed))
 
+
+def plate_mask(closed: np.ndarray, light_mask: np.ndarray, config: LocalizationConfig) -> np.ndarray:
+    """(H, W) uint8 thresholded text mask and light-region mask in, the (H, W) uint8 mask of text blobs on light regions out."""
     mask = cv2.erode(closed, None, iterations=config.erode_iterations)
     mask = cv2.dilate(mask, None, iterations=config.dilate_iterations)
     # Keep text that sits on a light region (the plate), then smooth the blob outline.
     mask = cv2.bitwise_and(mask, mask, mask=light_mask)
     mask = cv2.dilate(mask, None, iterations=config.dilate_iterations)
-    mask = cv2.erode(mask, None, iterations=1)
-    return MorphologySteps(gray, blackhat, light_mask, gradient, closed, mask)
+    return cv2.erode(mask, None, iterations=1)
 
 
 def _blobs(mask: np.ndarray, min_height: int) -> list[tuple[Box, float]]:
@@ -156,8 +163,8 @@ def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[Plat
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
     found: list[PlateCandidate] = []
     for scale, work in working_images(to_gray(image), config):
-        steps = morphology_steps(work, config)
-        for candidate in mask_candidates(steps.plate_mask, config):
-            found.append(PlateCandidate(candidate.box.scaled(1.0 / scale), candidate.score))
+        for mask in morphology_steps(work, config).plate_mask:
+            for candidate in mask_candidates(mask, config):
+                found.append(PlateCandidate(candidate.box.scaled(1.0 / scale), candidate.score))
     kept = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
     return [found[i] for i in kept[: config.max_candidates]]

@@ -323,6 +323,34 @@ def agreed_reading(scored: Sequence[tuple[float, PlateReading]], kept: int, dupl
     return max((pair for pair in same_plate if pair[1].text == text), key=lambda pair: pair[0])[1]
 
 
+def holds_in_order(part: str, whole: str) -> bool:
+    """Two texts in, whether every character of part appears in whole in the same order out."""
+    rest = iter(whole)
+    return all(char in rest for char in part)
+
+
+def whole_plate_reading(reading: PlateReading, judged: Sequence[tuple[float, PlateReading]], rules: RecognitionConfig) -> PlateReading:
+    """A scene plate's reading and every (plate evidence, reading) judged in its scene in, the reading of the whole plate out.
+
+    A reading of at most short_reading_characters characters is far likelier part of a
+    longer plate than a plate ("RULZ" of FZRULZ, where a candidate holding only the last
+    characters scored highest). A longer reading overlapping it by more than duplicate_iou
+    that holds its characters in order and that the verifier scores at least
+    whole_plate_score replaces it: the longest such, then the best scored.
+    """
+    if len(reading.text) > rules.short_reading_characters:
+        return reading
+    longer = [
+        (evidence, other)
+        for evidence, other in judged
+        if len(other.text) > len(reading.text)
+        and evidence >= rules.whole_plate_score
+        and other.box.iou(reading.box) > rules.duplicate_iou
+        and holds_in_order(reading.text, other.text)
+    ]
+    return max(longer, key=lambda pair: (len(pair[1].text), pair[0]))[1] if longer else reading
+
+
 def sure_first(readings: Sequence[PlateReading], sure_confidence: float) -> list[PlateReading]:
     """Scene readings best first by plate score and a confidence in, those read with at least that confidence first out, each group in its order."""
     return sorted(readings, key=lambda reading: reading.confidence < sure_confidence)
@@ -606,19 +634,22 @@ class Recognizer:
             return [reading] if reading is not None else []
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
-        sure = self.config.recognition.sure_confidence
+        everything_judged: list[tuple[float, PlateReading]] = []
+        rules = self.config.recognition
+        sure = rules.sure_confidence
         for rank, candidate in enumerate(self.candidates_to_read(image, gray)):
             if rank >= self.config.localization.max_candidates and any(r.confidence >= sure for _, r in scored):
                 break
             judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
             if not judged:
                 continue
+            everything_judged.extend(judged)
             score, reading = max(judged, key=lambda pair: pair[0])
             if self._accepted(score, reading):
                 scored.append((score, reading))
-        duplicate_iou = self.config.recognition.duplicate_iou
-        kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], duplicate_iou)
-        return sure_first([agreed_reading(scored, i, duplicate_iou) for i in kept], sure)
+        kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], rules.duplicate_iou)
+        plates = [whole_plate_reading(agreed_reading(scored, i, rules.duplicate_iou), everything_judged, rules) for i in kept]
+        return sure_first(plates, sure)
 
     def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
         """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first.

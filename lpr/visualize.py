@@ -62,7 +62,12 @@ def debug_images(image: np.ndarray, recognizer: Recognizer, cropped: bool = Fals
         for scale, work in working_images(gray, localization):
             steps = morphology_steps(work, localization)
             for index, step in enumerate(fields(steps), start=1):
-                images.append(DebugImage(f"scale{scale:g}_{index}_{step.name}.png", getattr(steps, step.name)))
+                value = getattr(steps, step.name)
+                if isinstance(value, tuple):
+                    for level, per_level in zip(localization.gradient_levels, value):
+                        images.append(DebugImage(f"scale{scale:g}_{index}_{step.name}_level{level:g}.png", per_level))
+                else:
+                    images.append(DebugImage(f"scale{scale:g}_{index}_{step.name}.png", value))
         candidates = image.copy()
         for candidate in plate_candidates(image, localization):
             b = candidate.box

@@ -31,7 +31,8 @@ def overlaps(candidates: list[PlateCandidate], truth: Box, iou: float = 0.1) -> 
 def test_morphology_steps_keep_the_frame_shape() -> None:
     gray = np.random.default_rng(0).integers(0, 255, (120, 200), dtype=np.uint8)
     steps = morphology_steps(gray, CONFIG)
-    for image in (steps.gray, steps.blackhat, steps.light_mask, steps.gradient, steps.closed, steps.plate_mask):
+    assert len(steps.closed) == len(steps.plate_mask) == len(CONFIG.gradient_levels)
+    for image in (steps.gray, steps.blackhat, steps.light_mask, steps.gradient, *steps.closed, *steps.plate_mask):
         assert image.shape == gray.shape and image.dtype == np.uint8
 
 
@@ -63,10 +64,22 @@ def test_synthetic_scene_yields_its_plate(samples: Path) -> None:
     assert plate_candidates(to_gray(image), CONFIG) == plate_candidates(image, CONFIG)
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: on a near-black car over textured asphalt the closed gradient covers the whole frame")
-def test_plate_on_dark_car_over_asphalt_is_found(samples: Path) -> None:
+def test_plate_on_dark_car_over_asphalt_is_found_by_a_higher_gradient_level(samples: Path) -> None:
+    # On a near-black car over textured asphalt, the closed gradient at its Otsu level
+    # covers the whole frame; the plate's own blob appears only above it.
     image, truth = first_scene(samples / "scenes", "scene-01.jpg")
+    assert not overlaps(plate_candidates(image, replace(CONFIG, gradient_levels=(1.0,))), truth)
     assert overlaps(plate_candidates(image, CONFIG), truth)
+
+
+def test_gradient_levels_find_more_real_plates(shared_data: Path) -> None:
+    dataset = load_dataset(shared_data / "us-scenes")
+    searched = replace(CONFIG, max_candidates=CONFIG.verifier.search_candidates)
+
+    def found(config: LocalizationConfig) -> int:
+        return sum(any(c.box.iou(i.plates[0].box) > 0.4 for c in plate_candidates(read_image(i.path), config)) for i in dataset.images)
+
+    assert found(searched) > found(replace(searched, gradient_levels=(1.0,))) >= 0.9 * len(dataset.images)
 
 
 def test_real_scene_yields_its_plate(shared_data: Path) -> None:
@@ -89,9 +102,11 @@ def test_4k_frame_boxes_come_back_in_full_resolution(samples: Path) -> None:
     limited = replace(CONFIG, max_side=max(image.shape[:2]))
     candidates = plate_candidates(big, limited)
     assert overlaps(candidates, truth.scaled(3), iou=0.3)
-    # Searched at the original size, so the boxes are the original ones scaled up (within rounding).
+    # Searched at the original size, so the boxes are the original ones scaled up, up to
+    # what resampling the frame up and back down changes (near-equal fill scores may swap).
     small = plate_candidates(image, limited)
-    assert [c.box.x // 3 for c in candidates[:3]] == pytest.approx([c.box.x for c in small[:3]], abs=2)
+    shrunk = [c.box.scaled(1 / 3) for c in candidates]
+    assert all(any(b.iou(c.box) > 0.7 for b in shrunk) for c in small[:3])
 
 
 def test_joined_pairs_are_halves_of_one_row():

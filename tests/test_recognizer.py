@@ -20,6 +20,7 @@ from lpr.recognizer import (
     Recognizer,
     agreed_reading,
     fits_row,
+    holds_in_order,
     ink_colours,
     layout_fitting_span,
     lonely_members,
@@ -31,6 +32,7 @@ from lpr.recognizer import (
     sure_first,
     text_candidates,
     trim_row_ends,
+    whole_plate_reading,
     window_places,
     without_members,
 )
@@ -562,3 +564,29 @@ def test_without_members_keeps_the_row_when_too_few_would_be_left():
     assert without_members((4, 7, 9, 12, 15), [1, 3], 3) == (4, 9, 15)
     assert without_members((4, 7, 9, 12, 15), [1, 3], 4) == (4, 7, 9, 12, 15)
     assert without_members((4, 7, 9), [], 4) == (4, 7, 9)
+
+
+def test_holds_in_order():
+    assert holds_in_order("RULZ", "FZRULZ") and holds_in_order("13GD", "133GZD") and holds_in_order("", "ABC")
+    assert not holds_in_order("ZLUR", "FZRULZ") and not holds_in_order("AB", "A") and not holds_in_order("AA", "ABC")
+
+
+def test_a_short_reading_gives_way_to_the_longer_reading_of_its_plate():
+    rules = RecognitionConfig()
+    partial = _scene_reading("RULZ", Box(169, 332, 38, 22))
+    whole = _scene_reading("FZRULZ", Box(149, 331, 60, 24))
+    judged = [
+        (1.25, partial),
+        (0.19, whole),  # below the reporting threshold, above the verifier's boundary
+        (1.0, _scene_reading("FZRULZ8", Box(600, 331, 60, 24))),  # elsewhere in the scene
+        (-0.5, _scene_reading("FZRULZQ", Box(149, 331, 62, 24))),  # not plate-like enough
+        (0.9, _scene_reading("RLUZXY", Box(150, 331, 60, 24))),  # other characters
+    ]
+    assert whole_plate_reading(partial, judged, rules) is whole
+    assert whole_plate_reading(partial, judged[:1] + judged[2:], rules) is partial
+    # Readings longer than short_reading_characters are plates of their own length.
+    five = _scene_reading("3127K", Box(149, 331, 50, 24))
+    assert whole_plate_reading(five, [*judged, (0.5, _scene_reading("3127K8", Box(149, 331, 60, 24)))], rules) is five
+    # The longest reading holding the short one wins, then the best scored.
+    longest = _scene_reading("FZRULZ1", Box(147, 331, 64, 24))
+    assert whole_plate_reading(partial, [*judged, (0.05, longest)], rules) is longest

@@ -161,10 +161,14 @@ def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[Plat
     """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
-    found: list[PlateCandidate] = []
+    per_level: list[list[PlateCandidate]] = [[] for _ in config.gradient_levels]
     for scale, work in working_images(to_gray(image), config):
-        for mask in morphology_steps(work, config).plate_mask:
-            for candidate in mask_candidates(mask, config):
-                found.append(PlateCandidate(candidate.box.scaled(1.0 / scale), candidate.score))
-    kept = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
-    return [found[i] for i in kept[: config.max_candidates]]
+        for found, mask in zip(per_level, morphology_steps(work, config).plate_mask):
+            found.extend(PlateCandidate(c.box.scaled(1.0 / scale), c.score) for c in mask_candidates(mask, config))
+    # A higher level only adds blobs where the lower ones found none of that place: its
+    # tighter blob of a plate fills its box better but cuts the plate's characters.
+    kept: list[PlateCandidate] = []
+    for found in per_level:
+        best = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
+        kept.extend([found[i] for i in best if all(found[i].box.iou(k.box) <= config.nms_iou for k in kept)])
+    return sorted(kept, key=lambda c: -c.score)[: config.max_candidates]

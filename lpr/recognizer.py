@@ -644,9 +644,12 @@ class Recognizer:
             if not judged:
                 continue
             everything_judged.extend(judged)
-            score, reading = max(judged, key=lambda pair: pair[0])
-            if self._accepted(score, reading):
-                scored.append((score, reading))
+            # The best of the readings that pass, not the best one if it passes: a
+            # 4-character part of the plate can outscore the whole and still fall short
+            # of the higher score short readings need.
+            accepted = [(score, reading) for score, reading in judged if self._accepted(score, reading)]
+            if accepted:
+                scored.append(max(accepted, key=lambda pair: pair[0]))
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], rules.duplicate_iou)
         plates = [whole_plate_reading(agreed_reading(scored, i, rules.duplicate_iou), everything_judged, rules) for i in kept]
         return sure_first(plates, sure)

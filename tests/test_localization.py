@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import few_images
 from lpr.config import LocalizationConfig
 from lpr.datasets import load_dataset
 from lpr.geometry import Box
@@ -70,6 +71,16 @@ def test_plate_on_dark_car_over_asphalt_is_found_by_a_higher_gradient_level(samp
     image, truth = first_scene(samples / "scenes", "scene-01.jpg")
     assert not overlaps(plate_candidates(image, replace(CONFIG, gradient_levels=(1.0,))), truth)
     assert overlaps(plate_candidates(image, CONFIG), truth)
+
+
+def test_a_higher_gradient_level_only_adds_candidates(samples: Path) -> None:
+    # Its tighter blob of a plate must not displace the lower level's blob of it.
+    uncapped = replace(CONFIG, max_candidates=1000)
+    for path in sorted((samples / "scenes").glob("*.jpg")) + few_images(4):
+        image = read_image(path)
+        alone = {c.box for c in plate_candidates(image, replace(uncapped, gradient_levels=CONFIG.gradient_levels[:1]))}
+        together = {c.box for c in plate_candidates(image, uncapped)}
+        assert alone < together
 
 
 def test_gradient_levels_find_more_real_plates(shared_data: Path) -> None:

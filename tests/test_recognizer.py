@@ -16,6 +16,7 @@ from lpr.plate_formats import layout, lookalike_predictions
 from lpr.geometry import Box
 from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.recognizer import (
+    CharacterReading,
     PlateReading,
     Recognizer,
     agreed_reading,
@@ -289,7 +290,9 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
 
 def _scene_reading(text: str, box: Box) -> PlateReading:
     segmentation = Segmentation((), "dark", 0, np.zeros((box.h, box.w), np.uint8))
-    return PlateReading(text, 0.9, box, (), (), segmentation, box)
+    step = box.w // max(1, len(text))
+    characters = tuple(CharacterReading(c, 0.9, Box(box.x + i * step, box.y, step, box.h)) for i, c in enumerate(text))
+    return PlateReading(text, 0.9, box, characters, (), segmentation, box)
 
 
 def test_readings_of_one_plate_agree_on_the_text_with_the_most_evidence():
@@ -590,3 +593,30 @@ def test_a_short_reading_gives_way_to_the_longer_reading_of_its_plate():
     # The longest reading holding the short one wins, then the best scored.
     longest = _scene_reading("FZRULZ1", Box(147, 331, 64, 24))
     assert whole_plate_reading(partial, [*judged, (0.05, longest)], rules) is longest
+
+
+def test_a_candidate_reports_its_best_reading_that_passes():
+    from lpr.localization import PlateCandidate
+
+    partial = _scene_reading("13GD", Box(740, 490, 100, 50))
+    whole = _scene_reading("133GZD", Box(735, 488, 140, 66))
+    evidence = {"13GD": 0.4, "133GZD": 0.35}
+
+    class ScriptedRecognizer(Recognizer):
+        def candidates_to_read(self, image, gray):
+            return [PlateCandidate(Box(732, 488, 166, 80), 1.0)]
+
+        def candidate_readings(self, image, candidate):
+            return [partial, whole]
+
+        def _plate_evidence(self, gray, reading):
+            return evidence[reading.text]
+
+    recognizer = ScriptedRecognizer()
+    rules, min_score = recognizer.config.recognition, recognizer.verifier.config.min_score
+    # The 4-character part scores higher but short of what short readings need; the whole
+    # plate passes.
+    assert evidence["133GZD"] >= min_score > evidence["13GD"] - rules.short_reading_margin
+    assert [r.text for r in recognizer.recognize(np.zeros((720, 1280, 3), np.uint8))] == ["133GZD"]
+    evidence["133GZD"] = min_score - 0.01
+    assert recognizer.recognize(np.zeros((720, 1280, 3), np.uint8)) == []

@@ -622,10 +622,12 @@ class Recognizer:
     def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
         """(H, W, 3) uint8 BGR image in, plates read from it out, best first.
 
-        Best first: the plates read with at least sure_confidence, then the others, each
-        group in the order of its plate score (the verifier's, or without one the
-        confidence). With cropped=True the whole image is one plate and localization is
-        skipped.
+        Each candidate read gives its best reading that passes; readings of one plate vote
+        on its text (agreed_reading), and a short one gives way to a longer reading of the
+        same place (whole_plate_reading). Best first: the plates read with at least
+        sure_confidence, then the others, each group in the order of its plate score (the
+        verifier's, or without one the confidence). With cropped=True the whole image is
+        one plate and localization is skipped.
         """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
             raise ValueError(f"expected a (H, W, 3) uint8 BGR image, got {image.dtype} shape {image.shape}")

@@ -12,7 +12,8 @@ its held-out folds. Usage (from the repository root):
 --state-models va nc reads each state's crops with that state's own model.
 --models DIR keeps the fold models: a second run (e.g. with --set of a reading setting, or
 --state-given) reads with them instead of training again, in minutes instead of the better
-part of an hour.
+part of an hour. Kept models are read with the run's verifier thresholds; a run
+that changes another verifier setting stops (those need training again).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from joblib import Parallel, delayed
@@ -70,11 +71,27 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
     return lpr.load_model(path) if path is not None and path.is_file() else None
 
 
+# Verifier settings a trained verifier is read with; the others shape what it learned.
+VERIFIER_READING_SETTINGS = ("search_candidates", "min_candidate_score", "min_score")
+
+
+def with_run_verifier_settings(model: lpr.Model, config: lpr.Config, source: Path) -> lpr.Model:
+    """A kept fold model, this run's config and the model's file in, the model with the run's verifier reading settings out; SystemExit when the run changes one the verifier was trained with."""
+    if model.verifier is None:
+        return model
+    kept, wanted = model.verifier.config, config.localization.verifier
+    trained = [f.name for f in fields(wanted) if f.name not in VERIFIER_READING_SETTINGS and getattr(kept, f.name) != getattr(wanted, f.name)]
+    if trained:
+        raise SystemExit(f"crossval: {source} has a verifier trained with other {', '.join(trained)}; empty the --models folder to train again")
+    reading = {name: getattr(wanted, name) for name in VERIFIER_READING_SETTINGS}
+    return replace(model, verifier=replace(model.verifier, config=replace(kept, **reading)))
+
+
 def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, models: Path | None) -> lpr.Model:
-    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained (and kept there when models is given)."""
+    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there (read with this run's verifier thresholds), else trained (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
-    if saved is not None:
-        return saved
+    if saved is not None and models is not None:
+        return with_run_verifier_settings(saved, config, models / f"fold{fold}.npz")
     others = set(range(folds)) - {fold}
     kept = [subset(d, folds, others) for d in datasets]
     labeled = [d for d in kept if d.kind != "negatives"]

@@ -1,72 +1,107 @@
-"""lpr: automatic license plate recognition with morphology, BBPS features and LinearSVC.
+"""lpr: automatic license plate recognition with morphology, BBPS features and linear SVMs.
 
 Typical use::
 
     import lpr
-    recognizer = lpr.Recognizer()              # the shipped general US model
+    recognizer = lpr.Recognizer()              # the shipped US model
     for plate in recognizer.recognize(lpr.read_image("car.jpg")):
         print(plate.text, plate.confidence, plate.box)
+
+The names below are loaded on first use, so `import lpr` costs almost nothing; model
+building lives in lpr.training, which recognition never imports.
 """
 
-from lpr.datasets import Dataset, load_dataset
+from __future__ import annotations
 
-from .classification import CharacterClassifier, CharacterPrediction
-from .config import ClassifierConfig, Config, FeatureConfig, LocalizationConfig, RecognitionConfig, SegmentationConfig, VerifierConfig
-from .errors import ImageReadError, LabelError, LprError, ModelError, OutputExistsError
-from .evaluation import Evaluation, EvaluationSummary, evaluate
-from .features import BBPSDescriptor, bbps_features
-from .geometry import Box
-from .imageio import decode_image, list_images, read_image
-from .localization import PlateCandidate, plate_candidates
-from .model import Model, load_model, save_model
-from .recognizer import CharacterReading, PlateReading, Recognizer, TextCandidate
-from .verification import PlateVerifier, ReadingEvidence, train_plate_verifier
-from .segmentation import CharacterCrop, Segmentation, segment_characters
-from .training import TrainingReport, train_model
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "BBPSDescriptor",
-    "Box",
-    "CharacterClassifier",
-    "ClassifierConfig",
-    "CharacterCrop",
-    "CharacterPrediction",
-    "CharacterReading",
-    "Config",
-    "Dataset",
-    "Evaluation",
-    "EvaluationSummary",
-    "FeatureConfig",
-    "ImageReadError",
-    "LabelError",
-    "LocalizationConfig",
-    "LprError",
-    "Model",
-    "ModelError",
-    "OutputExistsError",
-    "PlateCandidate",
-    "PlateReading",
-    "PlateVerifier",
-    "ReadingEvidence",
-    "RecognitionConfig",
-    "Recognizer",
-    "Segmentation",
-    "SegmentationConfig",
-    "TextCandidate",
-    "TrainingReport",
-    "VerifierConfig",
-    "bbps_features",
-    "decode_image",
-    "evaluate",
-    "list_images",
-    "load_dataset",
-    "load_model",
-    "plate_candidates",
-    "read_image",
-    "save_model",
-    "segment_characters",
-    "train_model",
-    "train_plate_verifier",
-]
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "Box": "lpr.geometry",
+    "CharacterClassifier": "lpr.classification",
+    "CharacterCrop": "lpr.segmentation",
+    "CharacterPrediction": "lpr.classification",
+    "CharacterRead": "lpr.records",
+    "Config": "lpr.config",
+    "DecodingConfig": "lpr.config",
+    "FeatureConfig": "lpr.config",
+    "ImageReadError": "lpr.errors",
+    "ImageResult": "lpr.records",
+    "LabelError": "lpr.errors",
+    "LocalizationConfig": "lpr.config",
+    "LprError": "lpr.errors",
+    "Model": "lpr.model",
+    "ModelError": "lpr.errors",
+    "OutputExistsError": "lpr.errors",
+    "PlateCandidate": "lpr.localization",
+    "PlateGeometry": "lpr.region",
+    "PlateRead": "lpr.records",
+    "PlateReading": "lpr.pipeline",
+    "PlateVerifier": "lpr.verification",
+    "Recognizer": "lpr.pipeline",
+    "RecognizerSpec": "lpr.pipeline",
+    "RegionProfile": "lpr.region",
+    "SceneConfig": "lpr.config",
+    "Segmentation": "lpr.segmentation",
+    "SegmentationConfig": "lpr.config",
+    "TextCandidate": "lpr.records",
+    "VerifierConfig": "lpr.config",
+    "bbps_features": "lpr.features",
+    "decode_image": "lpr.imageio",
+    "evaluate": "lpr.evaluation",
+    "list_images": "lpr.imageio",
+    "load_dataset": "lpr.datasets",
+    "load_model": "lpr.model",
+    "plate_candidates": "lpr.localization",
+    "read_image": "lpr.imageio",
+    "recognize_file": "lpr.batch",
+    "recognize_paths": "lpr.batch",
+    "save_model": "lpr.model",
+    "segment_plate": "lpr.segmentation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lpr' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:
+    from lpr.batch import recognize_file, recognize_paths
+    from lpr.classification import CharacterClassifier, CharacterPrediction
+    from lpr.config import (
+        Config,
+        DecodingConfig,
+        FeatureConfig,
+        LocalizationConfig,
+        SceneConfig,
+        SegmentationConfig,
+        VerifierConfig,
+    )
+    from lpr.datasets import load_dataset
+    from lpr.errors import ImageReadError, LabelError, LprError, ModelError, OutputExistsError
+    from lpr.evaluation import evaluate
+    from lpr.features import bbps_features
+    from lpr.geometry import Box
+    from lpr.imageio import decode_image, list_images, read_image
+    from lpr.localization import PlateCandidate, plate_candidates
+    from lpr.model import Model, load_model, save_model
+    from lpr.pipeline import PlateReading, Recognizer, RecognizerSpec
+    from lpr.records import CharacterRead, ImageResult, PlateRead, TextCandidate
+    from lpr.region import PlateGeometry, RegionProfile
+    from lpr.segmentation import CharacterCrop, Segmentation, segment_plate
+    from lpr.verification import PlateVerifier

@@ -1,8 +1,9 @@
 """Recognizing many images: paths in, one ImageResult per path out, one bad file never stopping the rest.
 
 With workers > 1 the images are spread over a pool of processes; each process builds its
-recognizer once, from the model sent to it as .npz bytes, and results come back in input
-order with a bounded number of images in flight, so memory stays flat however many paths.
+recognizer once, from the RecognizerSpec sent to it (model bytes, region, overrides), and
+results come back in input order with a bounded number of images in flight, so memory
+stays flat however many paths.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .config import Config
 from .errors import ImageReadError, LprError
 from .imageio import decode_image, read_image
-from .model import model_from_bytes, model_to_bytes
-from .recognizer import PlateReading, Recognizer
+from .pipeline import Recognizer, RecognizerSpec
+from .records import ImageResult
 
 # Images in flight per worker: enough that no worker waits while the next result in input
 # order is still being computed, few enough that pending results never pile up in memory.
@@ -38,43 +37,11 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 
-@dataclass(frozen=True)
-class ImageResult:
-    """The plates read from one image (best first), how long it took, or why it failed."""
-
-    image: str
-    plates: tuple[PlateReading, ...]
-    processing_time_ms: float
-    error: str | None = None
-
-    def to_dict(self) -> dict:
-        """The JSON Lines record of this result."""
-        return {
-            "image": self.image,
-            "plates": [plate_to_dict(p) for p in self.plates],
-            "processing_time_ms": round(self.processing_time_ms, 3),
-            "error": self.error,
-        }
-
-
-def plate_to_dict(plate: PlateReading) -> dict:
-    """A PlateReading in, its JSON-ready dict out."""
-    return {
-        "plate": plate.text,
-        "confidence": round(plate.confidence, 6),
-        "box": plate.box.to_list(),
-        "characters": [
-            {"char": c.char, "confidence": round(c.confidence, 6), "box": c.box.to_list()} for c in plate.characters
-        ],
-        "candidates": [{"plate": c.plate, "confidence": round(c.confidence, 6)} for c in plate.candidates],
-    }
-
-
 def timed_result(recognizer: Recognizer, name: str, load: Callable[[], np.ndarray], cropped: bool) -> ImageResult:
     """Load one image and recognize it, timing both; an unreadable image becomes the result's error, not an exception."""
     start = time.perf_counter()
     try:
-        plates = tuple(recognizer.recognize(load(), cropped=cropped))
+        plates = tuple(plate.record() for plate in recognizer.recognize(load(), cropped=cropped))
     except ImageReadError as error:
         return ImageResult(name, (), (time.perf_counter() - start) * 1000, str(error))
     return ImageResult(name, plates, (time.perf_counter() - start) * 1000)
@@ -123,27 +90,18 @@ def ordered_results(pending: Iterable[Pending[R]], in_flight: int) -> Iterator[R
         yield queue.popleft().result()
 
 
-@dataclass(frozen=True)
-class WorkerSetup:
-    """What a worker process needs to build its own recognizer: the model as .npz bytes, its name, the config."""
-
-    model: bytes
-    model_name: str
-    config: Config
-
-
 # The recognizer of this worker process, built once by start_worker (None in the main process).
 _worker_recognizer: Recognizer | None = None
 
 
-def start_worker(setup: WorkerSetup) -> None:
-    """Process-pool initializer: build this worker's recognizer once, from the model bytes."""
+def start_worker(spec: RecognizerSpec) -> None:
+    """Process-pool initializer: build this worker's recognizer once, from its spec."""
     global _worker_recognizer
     # One worker per core: OpenCV's and BLAS's own threads would only compete with the
     # other workers (on two busy cores, a classifier product took 3x as long with two BLAS threads).
     cv2.setNumThreads(1)
     threadpool_limits(1)
-    _worker_recognizer = Recognizer(model_from_bytes(setup.model, setup.model_name), setup.config)
+    _worker_recognizer = spec.build()
 
 
 def recognize_in_worker(path: str, cropped: bool) -> ImageResult:
@@ -172,12 +130,11 @@ def recognize_in_pool(
     recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool, workers: int, lookahead: int
 ) -> Iterator[ImageResult]:
     """Image paths in, ImageResults out in input order, computed by a pool of worker processes."""
-    setup = WorkerSetup(model_to_bytes(recognizer.model), recognizer.model.source, recognizer.config)
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
         # The fork server imports lpr once and forks every worker from it, ready to run.
         context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(setup,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,)) as pool:
         submitted = (pool.submit(recognize_in_worker, str(path), cropped) for path in paths)
         try:
             yield from ordered_results(submitted, workers * max(1, lookahead))

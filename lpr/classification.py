@@ -6,10 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.svm import LinearSVC
-
-from .config import ClassifierConfig, FeatureConfig
-from .features import character_features, validate_feature_config
+from .config import FeatureConfig
+from .features import character_features, feature_length, validate_feature_config
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Label of the "not a character" class (bolts, logos, frame edges, small text): it
@@ -54,69 +52,36 @@ def class_scores(scores: np.ndarray) -> np.ndarray:
     return np.stack([-scores, scores], axis=1) if scores.ndim == 1 else scores
 
 
-def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
-    """(n, k) decision scores and (n,) true class indices in, softmax temperature minimising log loss out."""
-    grid = np.geomspace(0.02, 5.0, 60)
-    losses = [-np.mean(np.log(softmax(scores, t)[np.arange(len(labels)), labels] + 1e-12)) for t in grid]
-    return float(grid[int(np.argmin(losses))])
-
-
 class CharacterClassifier:
-    """BBPS + HOG features and a LinearSVC over character masks and their gray pixels, with softmax-calibrated confidences.
+    """BBPS + HOG features and linear weights over character masks and their gray pixels, with softmax-calibrated confidences.
 
-    Every method takes the gray patches under the masks as grays=; without them each mask
-    is its own gray patch (a perfectly sharp character).
+    The weights are a fitted LinearSVC's (coef (k, d) or (1, d) for two classes, intercept
+    (k,) or (1,)), kept as arrays: reading a character is one matrix product. Every method
+    takes the gray patches under the masks as grays=; without them each mask is its own
+    gray patch (a perfectly sharp character). training.classifier fits one.
     """
 
-    def __init__(self, features: FeatureConfig | None = None, regularization: float = ClassifierConfig().regularization):
-        self.features = features or FeatureConfig()
-        validate_feature_config(self.features)
-        self.regularization = regularization
-        self.svm = LinearSVC(C=regularization, dual="auto", max_iter=5000, random_state=0)
-        self.temperature = 1.0
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.svm.classes_)
-
-    def fit(
-        self,
-        masks: Sequence[np.ndarray],
-        labels: Sequence[str],
-        seed: int = 0,
-        sample_weight: np.ndarray | None = None,
-        grays: Sequence[np.ndarray] | None = None,
-    ) -> CharacterClassifier:
-        """Train on character masks (and gray patches) and their labels; a held-out fifth calibrates the confidences."""
-        labels_array = np.asarray(labels)
-        weights = np.ones(len(labels_array)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        if len(masks) != len(labels_array):
-            raise ValueError(f"{len(masks)} masks but {len(labels_array)} labels")
-        if len(set(labels_array.tolist())) < 2:
-            raise ValueError("training needs characters of at least two classes")
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(len(masks))
-        held = order[: len(order) // 5]
-        fit_part = order[len(order) // 5 :]
-        features = character_features(masks, self.features, grays)
-        svm = self.svm
-        svm.fit(features[fit_part], labels_array[fit_part], sample_weight=weights[fit_part])
-        known = np.isin(labels_array[held], svm.classes_)
-        if known.sum() > 0:
-            index = {c: i for i, c in enumerate(svm.classes_)}
-            truth = np.array([index[c] for c in labels_array[held][known]])
-            self.temperature = fit_temperature(class_scores(svm.decision_function(features[held][known])), truth)
-        svm.fit(features, labels_array, sample_weight=weights)
-        return self
+    def __init__(self, features: FeatureConfig, classes: Sequence[str], coef: np.ndarray, intercept: np.ndarray, temperature: float):
+        validate_feature_config(features)
+        self.features = features
+        self.classes = tuple(str(c) for c in classes)
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.temperature = float(temperature)
+        rows = 1 if len(self.classes) == 2 else len(self.classes)
+        if self.coef.shape != (rows, feature_length(features)) or self.intercept.shape != (rows,):
+            raise ValueError(
+                f"weights of shape {self.coef.shape} / {self.intercept.shape} do not fit {len(self.classes)} classes "
+                f"of {feature_length(features)} features"
+            )
 
     def probabilities(self, masks: Sequence[np.ndarray], grays: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """n character masks (and gray patches) in, (n, len(classes)) probabilities out."""
         if len(masks) == 0:
             return np.zeros((0, len(self.classes)))
         features = character_features(masks, self.features, grays)
-        # LinearSVC.decision_function's own arithmetic without its per-call input checks,
-        # which cost more than the product itself for the few dozen characters of a plate.
-        scores = features @ self.svm.coef_.T + self.svm.intercept_
+        # LinearSVC.decision_function's own arithmetic.
+        scores = features @ self.coef.T + self.intercept
         return softmax(class_scores(scores[:, 0] if scores.shape[1] == 1 else scores), self.temperature)
 
     def predict(

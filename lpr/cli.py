@@ -15,14 +15,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .batch import available_cores, recognize_paths
+from .config import parse_override
 from .errors import LprError
-from .evaluation import evaluate
 from .files import write_atomically, write_image
 from .imageio import list_images, read_image
 from .model import DEFAULT_MODEL, load_model, save_model, shipped_model_path
-from .recognizer import Recognizer
+from .pipeline import Recognizer
+from .region import region_code, state_region
 from .report import DEFAULT_GALLERY, check_report_folder, write_report
-from .training import train_model
 from .visualize import debug_images, draw_readings
 
 EXIT_OK = 0
@@ -31,19 +31,39 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def model_for(model: str | None, state: str | None) -> str:
-    """The model to load: the one named, else the state's shipped model if there is one, else the general model."""
+def chosen_region(args: argparse.Namespace) -> str | None:
+    """The region asked for: --region, or --state XX as its alias us-XX; LprError when both or malformed."""
+    region, state = getattr(args, "region", None), getattr(args, "state", None)
+    if region and state:
+        raise LprError("give --region or --state, not both (--state va means --region us-va)")
+    try:
+        if state:
+            return DEFAULT_MODEL if state.lower() == DEFAULT_MODEL else state_region(state)
+        return region_code(region) if region else None
+    except ValueError as error:
+        raise LprError(str(error)) from None
+
+
+def model_for(model: str | None, region: str | None) -> str:
+    """The model to load: the one named, else the region's shipped model if there is one, else the general model."""
     if model:
         return model
-    if state and shipped_model_path(state.lower()).is_file():
-        return state.lower()
+    if region and shipped_model_path(region).is_file():
+        return region
     return DEFAULT_MODEL
 
 
-def warn_without_formats(recognizer: Recognizer) -> None:
-    """Tell the user when --state was given but the model learned no plate layouts for that state."""
-    if recognizer.state and recognizer.formats is None:
-        print(f"lpr: warning: the model has no plate layouts for state {recognizer.state!r}; readings are not re-ranked", file=sys.stderr)
+def build_recognizer(args: argparse.Namespace) -> Recognizer:
+    """The Recognizer the arguments ask for (--model, --region/--state, --set); LprError for a bad region or setting."""
+    region = chosen_region(args)
+    try:
+        overrides = dict(parse_override(assignment) for assignment in args.set)
+        recognizer = Recognizer(load_model(model_for(args.model, region)), region=region, overrides=overrides)
+    except ValueError as error:
+        raise LprError(str(error)) from None
+    if not recognizer.region_known:
+        print(f"lpr: warning: the model has no plate layouts for region {recognizer.region!r}; reading with those of {recognizer.profile.code!r}", file=sys.stderr)
+    return recognizer
 
 
 def output_path(directory: Path, image: Path, suffix: str, inputs: set[Path]) -> Path:
@@ -92,8 +112,7 @@ def recognition_results(args: argparse.Namespace, recognizer: Recognizer, paths:
 
 
 def command_recognize(args: argparse.Namespace) -> int:
-    recognizer = Recognizer(load_model(model_for(args.model, args.state)), state=args.state)
-    warn_without_formats(recognizer)
+    recognizer = build_recognizer(args)
     paths = list_images(args.paths)
     if not paths:
         raise LprError("no images found in the paths given")
@@ -122,8 +141,12 @@ def command_recognize(args: argparse.Namespace) -> int:
 
 def command_train(args: argparse.Namespace) -> int:
     from lpr.datasets import load_dataset
+    from lpr.training import train_model
 
-    out = Path(args.out) if args.out else Path(f"{args.state.lower()}.npz")
+    region = chosen_region(args)
+    if region is None:
+        raise LprError("lpr train needs --region (e.g. us, or us-va for a state's model)")
+    out = Path(args.out) if args.out else Path(f"{region}.npz")
     # save_model writes NAME.npz: check that file, not the name as typed, before training.
     out = out if out.suffix == ".npz" else out.with_suffix(".npz")
     if out.exists() and not args.force:
@@ -132,7 +155,7 @@ def command_train(args: argparse.Namespace) -> int:
     negatives = [plate_free_folder(folder) for folder in args.negatives]
     for dataset in datasets:
         report_skipped(dataset)
-    model, report = train_model(datasets, region=args.state, progress=None, negatives=negatives)
+    model, report = train_model(datasets, region=region, progress=None, negatives=negatives)
     saved = save_model(model, out, force=args.force)
     if report.skipped_images:
         print(f"lpr: warning: skipped {report.skipped_images} unreadable image(s)", file=sys.stderr)
@@ -173,6 +196,7 @@ def format_rate(value: float | None) -> str:
 
 def command_evaluate(args: argparse.Namespace) -> int:
     from lpr.datasets import load_dataset
+    from lpr.evaluation import evaluate
 
     if args.json and Path(args.json).exists() and not args.force:
         raise LprError(f"{args.json}: already exists (use --force to overwrite)")
@@ -183,9 +207,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
         raise LprError("--gallery must be 0 or more")
     dataset = load_dataset(args.data)
     report_skipped(dataset)
-    model_name = model_for(args.model, args.state)
-    recognizer = Recognizer(load_model(model_name), state=args.state)
-    warn_without_formats(recognizer)
+    recognizer = build_recognizer(args)
+    model_name = model_for(args.model, chosen_region(args))
     evaluation = evaluate(recognizer, dataset, progress=None, keep_failures=args.gallery if args.report else 0)
     summary = evaluation.summary
     print(f"dataset: {dataset.root} ({summary.kind})")
@@ -214,6 +237,13 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_region_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose what a recognizer reads: region, state alias and setting overrides."""
+    parser.add_argument("--region", help="region of the plates, e.g. us or us-va: readings in its plate layouts rank first, and its shipped model is used when there is one")
+    parser.add_argument("--state", help="alias: --state va is --region us-va")
+    parser.add_argument("--set", action="append", default=[], metavar="STAGE.FIELD=VALUE", help="override one of the model's settings, e.g. scene.sure_confidence=0.6 (repeatable; VALUE is JSON)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lpr", description="Automatic license plate recognition.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -221,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     recognize = commands.add_parser("recognize", help="read the plates in images", description="Read the plates in images and print them, one line (or one JSON object) per image.")
     recognize.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
     recognize.add_argument("--model", help=f"model name (e.g. {DEFAULT_MODEL}) or .npz path (default: the state's model, else {DEFAULT_MODEL})")
-    recognize.add_argument("--state", help="two-letter US state code of the plates: chooses the state's model when one is shipped, and readings in the state's plate layouts rank first")
+    add_region_arguments(recognize)
     recognize.add_argument("--cropped", action="store_true", help="each image is already a plate: skip localization")
     recognize.add_argument("--json", action="store_true", help="print one JSON object per image (JSON Lines)")
     recognize.add_argument("--annotate", metavar="DIR", help="write copies of the images with plates drawn into DIR")
@@ -233,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a character model", description="Train a character model from labeled plate crops and/or OpenALPR-format scenes.")
     train.add_argument("data", nargs="+", metavar="DATA", help="folder with labels.csv (image,state,plate) or OpenALPR X.jpg + X.txt scenes")
-    train.add_argument("--state", required=True, help="'us' for the general model, or a two-letter state code")
+    train.add_argument("--region", help="region of the model: 'us' for the general US model, or a sub-region such as us-va, whose plates weigh more")
+    train.add_argument("--state", help="alias: --state va is --region us-va, --state us is --region us")
     train.add_argument("--out", help="model file to write (default: STATE.npz in the current folder)")
     train.add_argument("--force", action="store_true", help="overwrite an existing model file")
     train.add_argument("--negatives", action="append", default=[], metavar="DIR", help="folder of plate-free images: non-plates the scene verifier learns to reject (repeatable)")
@@ -242,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = commands.add_parser("evaluate", help="measure a model against labeled images", description="Recognize a labeled folder and report exact-match rate, character accuracy, detection and false plates.")
     evaluation.add_argument("data", metavar="DATA", help="labeled folder: labels.csv crops, OpenALPR scenes, or plate-free images")
     evaluation.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
-    evaluation.add_argument("--state", help="two-letter US state code of the plates: readings in the state's plate layouts rank first")
+    add_region_arguments(evaluation)
     evaluation.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     evaluation.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html, summary.json, outcomes.jsonl) into DIR")
     evaluation.add_argument("--gallery", type=int, default=DEFAULT_GALLERY, metavar="N", help=f"show the N worst failures in the report (default {DEFAULT_GALLERY})")

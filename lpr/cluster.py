@@ -2,14 +2,13 @@
 
 The client reads each image file and sends its encoded bytes (not decoded pixels, which are
 about ten times larger), so workers need lpr installed but no access to the client's files.
-The model travels once per worker as .npz bytes; each worker process builds its recognizer
-from them once and keeps it. dask.distributed is an optional dependency (lpr[cluster]) and
+The RecognizerSpec (model as .npz bytes, region, overrides) travels once per worker; each
+worker process builds its recognizer from it once and keeps it. dask.distributed is an optional dependency (lpr[cluster]) and
 is imported only when this mode is used.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -18,20 +17,19 @@ from types import ModuleType
 import cv2
 from threadpoolctl import threadpool_limits
 
-from .batch import LOOKAHEAD_PER_WORKER, ImageResult, Pending, done, ordered_results, recognize_encoded
-from .config import Config
+from .batch import LOOKAHEAD_PER_WORKER, Pending, done, ordered_results, recognize_encoded
 from .errors import ImageReadError, LprError
 from .imageio import read_image_bytes
-from .model import model_from_bytes, model_to_bytes
-from .recognizer import Recognizer
+from .pipeline import Recognizer, RecognizerSpec
+from .records import ImageResult
 
 INSTALL_HINT = "pip install 'lpr[cluster]'"
 # Seconds to wait for the scheduler to answer and for at least one worker to join it.
 CONNECT_TIMEOUT_S = 30.0
 
-# Each worker process's recognizers, keyed by (model digest, config): built on the first
-# task and reused by every later one, so a model is parsed once per worker, not per image.
-_recognizers: dict[tuple[str, Config], Recognizer] = {}
+# Each worker process's recognizer, keyed by its spec (see RecognizerSpec.key): built on the
+# first task and reused by every later one, so a model is parsed once per worker, not per image.
+_recognizers: dict[str, Recognizer] = {}
 _recognizers_lock = threading.Lock()
 
 
@@ -51,9 +49,9 @@ def lpr_version() -> str:
     return __version__
 
 
-def worker_recognizer(model: bytes, config: Config) -> Recognizer:
-    """The model's .npz bytes and a config in, this worker process's cached recognizer for them out."""
-    key = (hashlib.sha256(model).hexdigest(), config)
+def worker_recognizer(spec: RecognizerSpec) -> Recognizer:
+    """A recognizer spec in, this worker process's cached recognizer for it out."""
+    key = spec.key
     with _recognizers_lock:
         recognizer = _recognizers.get(key)
         if recognizer is None:
@@ -62,13 +60,13 @@ def worker_recognizer(model: bytes, config: Config) -> Recognizer:
             threadpool_limits(1)
             # One model at a time: a new model replaces the old one instead of piling up.
             _recognizers.clear()
-            recognizer = _recognizers[key] = Recognizer(model_from_bytes(model, "model sent by the client"), config)
+            recognizer = _recognizers[key] = spec.build()
     return recognizer
 
 
-def recognize_remote(data: bytes, name: str, cropped: bool, model: bytes, config: Config) -> ImageResult:
+def recognize_remote(data: bytes, name: str, cropped: bool, spec: RecognizerSpec) -> ImageResult:
     """Dask task: one encoded image and its name in, its ImageResult out, using the worker's cached recognizer."""
-    return recognize_encoded(worker_recognizer(model, config), data, name, cropped)
+    return recognize_encoded(worker_recognizer(spec), data, name, cropped)
 
 
 def check_workers(client, timeout: float) -> int:
@@ -107,7 +105,7 @@ def recognize_on_cluster(
     with client:
         threads = check_workers(client, timeout)
         # Sent once to every worker; each task then refers to it instead of carrying it.
-        model = client.scatter(model_to_bytes(recognizer.model), broadcast=True, hash=False)
+        spec = client.scatter(recognizer.spec, broadcast=True, hash=False)
 
         def submit(path: str | os.PathLike) -> Pending[ImageResult]:
             name = str(path)
@@ -116,7 +114,7 @@ def recognize_on_cluster(
             except ImageReadError as error:  # known here already: no need to bother a worker
                 return done(ImageResult(name, (), 0.0, str(error)))
             # pure=False: two identical files are still two images, each with its own result.
-            return client.submit(recognize_remote, data, name, cropped, model, recognizer.config, pure=False)
+            return client.submit(recognize_remote, data, name, cropped, spec, pure=False)
 
         try:
             yield from ordered_results(map(submit, paths), threads * max(1, lookahead))

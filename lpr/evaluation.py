@@ -19,7 +19,7 @@ from .errors import ImageReadError
 from .geometry import Box
 from .imageio import read_image
 from .metrics import character_accuracy, exact_match, is_detection
-from .recognizer import PlateReading, Recognizer
+from .pipeline import PlateReading, Recognizer
 from .visualize import PLATE_COLOUR, draw_segmentation
 
 # Box colours of the failure pictures (BGR): the labeled plate, and returned plates that match no label.
@@ -247,7 +247,7 @@ def failure_pictures(image: np.ndarray, labeled: LabeledImage, readings: list[Pl
     chosen = chosen_reading(labeled, readings, cropped)
     segmentation = None
     if chosen is not None:
-        r = chosen.region
+        r = chosen.area
         overlay = draw_segmentation(image[r.y : r.y + r.h, r.x : r.x + r.w], chosen)
         segmentation = resized(overlay, fit_scale(overlay.shape[1], overlay.shape[0], PLATE_THUMBNAIL), sharp=True)
     if cropped:

@@ -9,6 +9,7 @@ import imutils
 import numpy as np
 
 from .config import LocalizationConfig
+from .region import PlateGeometry
 from .geometry import Box, non_max_suppression, union_box
 
 
@@ -114,15 +115,15 @@ def joined_pairs(boxes: np.ndarray, config: LocalizationConfig) -> tuple[np.ndar
     return left[keep], right[keep]
 
 
-def mask_candidates(mask: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
-    """(H, W) uint8 blob mask in, boxes of plate-shaped blobs (and of joined blob pairs) out, in mask coordinates."""
+def mask_candidates(mask: np.ndarray, config: LocalizationConfig, plate_aspect: tuple[float, float]) -> list[PlateCandidate]:
+    """(H, W) uint8 blob mask and the region's (lowest, highest) plate aspect in, boxes of plate-shaped blobs (and of joined blob pairs) out, in mask coordinates."""
     blobs = sorted(_blobs(mask, config.min_height), key=lambda b: b[0].x)
     # A plate's gap, logo or bolt often splits its characters into two blobs; their union is a candidate too.
     left, right = joined_pairs(np.array([(b.x, b.y, b.w, b.h) for b, _ in blobs], dtype=np.int64).reshape(-1, 4), config)
     joined = [(union_box([blobs[i][0], blobs[j][0]]), blobs[i][1] + blobs[j][1]) for i, j in zip(left.tolist(), right.tolist())]
     candidates = []
     for box, area in blobs + joined:
-        if not (config.min_width <= box.w <= config.max_width and config.min_aspect <= box.aspect <= config.max_aspect):
+        if not (config.min_width <= box.w <= config.max_width and plate_aspect[0] <= box.aspect <= plate_aspect[1]):
             continue
         # A plate's text blob fills most of its bounding box; thin diagonal edges do not.
         candidates.append(PlateCandidate(box, area / float(box.area)))
@@ -157,18 +158,21 @@ def working_images(gray: np.ndarray, config: LocalizationConfig) -> list[tuple[f
     return working
 
 
-def plate_candidates(image: np.ndarray, config: LocalizationConfig) -> list[PlateCandidate]:
-    """(H, W, 3) BGR or (H, W) gray uint8 scene in, plate candidates in scene pixels out, best first."""
+def plate_candidates(
+    image: np.ndarray, config: LocalizationConfig, geometry: PlateGeometry | None = None, limit: int | None = None
+) -> list[PlateCandidate]:
+    """(H, W, 3) BGR or (H, W) gray uint8 scene, the region's plate geometry (default: PlateGeometry()) and a count in, the best limit (all: None) plate candidates in scene pixels out, best first."""
+    aspect = (geometry or PlateGeometry()).plate_aspect
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or image.size == 0:
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
     per_level: list[list[PlateCandidate]] = [[] for _ in config.gradient_levels]
     for scale, work in working_images(to_gray(image), config):
         for found, mask in zip(per_level, morphology_steps(work, config).plate_mask):
-            found.extend(PlateCandidate(c.box.scaled(1.0 / scale), c.score) for c in mask_candidates(mask, config))
+            found.extend(PlateCandidate(c.box.scaled(1.0 / scale), c.score) for c in mask_candidates(mask, config, aspect))
     # A higher level only adds blobs where the lower ones found none of that place: its
     # tighter blob of a plate fills its box better but cuts the plate's characters.
     kept: list[PlateCandidate] = []
     for found in per_level:
         best = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
         kept.extend([found[i] for i in best if all(found[i].box.iou(k.box) <= config.nms_iou for k in kept)])
-    return sorted(kept, key=lambda c: -c.score)[: config.max_candidates]
+    return sorted(kept, key=lambda c: -c.score)[:limit]

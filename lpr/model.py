@@ -1,4 +1,4 @@
-"""Trained models as data: a classifier in, a .npz file (arrays + JSON metadata, no pickle) out, and back."""
+"""Trained models as data: classifier weights, plate verifier, region profile and settings in, a .npz file (arrays + JSON metadata, no pickle) out, and back."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,16 +18,21 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .classification import CharacterClassifier
-from .config import FeatureConfig, VerifierConfig
+from .config import Config, FeatureConfig, VerifierConfig
 from .errors import ModelError
-from .files import write_atomically
 from .features import feature_length, validate_feature_config
+from .files import write_atomically
+from .region import RegionProfile, built_in_profile, pooled_layouts, region_code, state_region
 from .verification import LinearScore, PlateVerifier, descriptor_lengths
 
 MODEL_FORMAT = "lpr-character-model"
 # Version 2: the verifier ranks candidates and gates readings with two standardized linear scores.
 # Version 3: the reading score also weighs the reading's length and letter/digit layout.
-MODEL_VERSION = 3
+# Version 4: the file stores its region profile and the settings it was trained with.
+MODEL_VERSION = 4
+# Versions this lpr reads: a version-3 file is read as trained with the default settings
+# and the US profile, its per-state layouts as the profile's sub-regions.
+READABLE_VERSIONS = (3, 4)
 DEFAULT_MODEL = "us"
 _ARRAYS = ("coef", "intercept", "classes", "metadata")
 # The numpy dtype kind each array of a model file must have: floats, unicode text.
@@ -51,9 +56,10 @@ _READ_ERRORS = (
 
 @dataclass
 class Model:
-    """A trained character classifier for one region ("us" = general US model, or a state code)."""
+    """A trained character classifier and plate verifier for one region ("us", or a sub-region such as "us-va")."""
 
     classifier: CharacterClassifier
+    # The region the model was trained for: its profile's code or one of its sub-regions.
     region: str = DEFAULT_MODEL
     # Facts about training, e.g. plates and characters used and held-out accuracy.
     info: dict[str, Any] = field(default_factory=dict)
@@ -61,6 +67,17 @@ class Model:
     # The plate/not-plate check for scene candidates, trained with the classifier when
     # scenes are given; None for crop-only models (scene readings are then gated by confidence).
     verifier: PlateVerifier | None = None
+    # The region's profile (geometry, alphabet, layouts of it and its sub-regions).
+    profile: RegionProfile = field(default_factory=lambda: built_in_profile(DEFAULT_MODEL))
+    # The settings the model was trained with, which recognition uses unless overridden.
+    # Its features and verifier stages are the classifier's and the verifier's own.
+    config: Config = field(default_factory=Config)
+    # The training-only settings it was trained with (see training.config), for the record.
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        verifier = self.verifier.config if self.verifier is not None else self.config.verifier
+        self.config = replace(self.config, features=self.classifier.features, verifier=verifier)
 
 
 def _checksum(*arrays: np.ndarray) -> str:
@@ -73,17 +90,21 @@ def _checksum(*arrays: np.ndarray) -> str:
 
 def model_arrays(model: Model) -> dict[str, np.ndarray]:
     """A model in, the named arrays of its .npz file out (weights, classes and JSON metadata; no objects)."""
-    svm = model.classifier.svm
-    coef = np.asarray(svm.coef_, dtype=np.float64)
-    intercept = np.asarray(svm.intercept_, dtype=np.float64)
-    classes = np.asarray([str(c) for c in svm.classes_], dtype="<U1")
-    features = model.classifier.features
+    classifier = model.classifier
+    coef = np.asarray(classifier.coef, dtype=np.float64)
+    intercept = np.asarray(classifier.intercept, dtype=np.float64)
+    classes = np.asarray(list(classifier.classes), dtype="<U1")
+    features = classifier.features
+    # The features and verifier stages are written with the weights they shape (below).
+    settings = {stage: values for stage, values in model.config.to_dict().items() if stage not in ("features", "verifier")}
     metadata = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "region": model.region,
-        "temperature": model.classifier.temperature,
-        "regularization": model.classifier.regularization,
+        "profile": model.profile.to_dict(),
+        "settings": settings,
+        "training": model.training,
+        "temperature": classifier.temperature,
         "features": {
             "char_size": list(features.char_size),
             "block_sizes": [list(b) for b in features.block_sizes],
@@ -225,8 +246,9 @@ def _metadata(array: np.ndarray, path: str) -> dict[str, Any]:
         raise ModelError(f"{path}: model metadata is not valid JSON") from None
     if not isinstance(metadata, dict) or metadata.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not an lpr model file")
-    if metadata.get("version") != MODEL_VERSION:
-        raise ModelError(f"{path}: model format version {metadata.get('version')!r}, this lpr reads version {MODEL_VERSION}")
+    if metadata.get("version") not in READABLE_VERSIONS:
+        versions = " and ".join(str(v) for v in READABLE_VERSIONS)
+        raise ModelError(f"{path}: model format version {metadata.get('version')!r}, this lpr reads versions {versions}")
     return metadata
 
 
@@ -334,14 +356,34 @@ def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
     if coef.shape[1] != feature_length(features):
         raise ModelError(f"{path}: weights expect {coef.shape[1]} features, descriptor gives {feature_length(features)}")
     info = metadata.get("info", {})
-    region = metadata.get("region", DEFAULT_MODEL)
-    if not isinstance(info, dict) or not isinstance(region, str):
-        raise ModelError(f"{path}: malformed model metadata (info must be an object, region a text)")
-    classifier = CharacterClassifier(features, _positive(metadata, "regularization", 1.0, path))
-    classifier.temperature = _positive(metadata, "temperature", None, path)
-    svm = classifier.svm
-    svm.coef_, svm.intercept_, svm.classes_ = coef, intercept, classes
-    svm.n_features_in_ = coef.shape[1]
+    training = metadata.get("training", {})
+    if not isinstance(info, dict) or not isinstance(training, dict):
+        raise ModelError(f"{path}: malformed model metadata (info and training must be objects)")
+    classifier = CharacterClassifier(features, classes.tolist(), coef, intercept, _positive(metadata, "temperature", None, path))
     # Models written before the verifier joined the file have no "verifier" entry: no verifier.
     verifier = read_verifier(source, path, metadata["verifier"]) if "verifier" in metadata else None
-    return Model(classifier, region, info, str(path), verifier)
+    region, profile, config = _region_and_settings(metadata, info, path)
+    return Model(classifier, region, info, str(path), verifier, profile, config, training)
+
+
+def _region_and_settings(metadata: dict[str, Any], info: dict[str, Any], path: str) -> tuple[str, RegionProfile, Config]:
+    """Model metadata (version 3 or 4) in, (region code, region profile, recorded settings) out; ModelError when malformed."""
+    region = metadata.get("region", DEFAULT_MODEL)
+    if not isinstance(region, str):
+        raise ModelError(f"{path}: malformed model metadata (region must be a text)")
+    try:
+        if metadata["version"] == 3:
+            # Version 3 knew US models only: "us" or a state's two letters, and {state: {layout: count}}.
+            formats = info.get("formats", {}) if isinstance(info.get("formats", {}), dict) else {}
+            subregions = {state: dict(layouts) for state, layouts in formats.items()}
+            profile = replace(built_in_profile(DEFAULT_MODEL), layouts=pooled_layouts(subregions), subregions=subregions)
+            profile = RegionProfile.from_dict(profile.to_dict())
+            return (DEFAULT_MODEL if region == DEFAULT_MODEL else state_region(region)), profile, Config()
+        profile = RegionProfile.from_dict(metadata["profile"])
+        config = Config.from_dict(metadata.get("settings", {}))
+        region = region_code(region)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{path}: malformed model metadata ({error})") from None
+    if region != profile.code and not region.startswith(f"{profile.code}-"):
+        raise ModelError(f"{path}: model region {region!r} is not {profile.code!r} or one of its sub-regions")
+    return region, profile, config

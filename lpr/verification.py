@@ -1,27 +1,17 @@
-"""Plate verification: HOG + linear scores that say how much a scene region, or a reading of it, looks like a plate."""
+"""Plate verification: HOG + linear scores that say how much a scene region, or a reading of it, looks like a plate (training.verifier fits them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from sklearn.svm import LinearSVC
-from tqdm import tqdm
 
-from lpr.datasets import Dataset
-
-from .config import Config, VerifierConfig
-from .errors import ImageReadError, ModelError
+from .config import VerifierConfig
 from .features import hog_features
 from .geometry import Box
-from .imageio import read_image
-from .localization import PlateCandidate, plate_candidates, to_gray
-
-if TYPE_CHECKING:
-    from .recognizer import Recognizer
+from .localization import PlateCandidate
 
 # Reading lengths told apart by the reading statistics (one feature each): a linear score
 # cannot otherwise learn that 6-7 characters are common and 4 or 8 rare.
@@ -160,82 +150,3 @@ def reading_features(gray: np.ndarray, evidence: ReadingEvidence, config: Verifi
             window_hog(gray, [evidence.plate_box], config.plate_window, config.plate_margin, config)[0],
         ]
     )
-
-
-def fit_linear_score(features: np.ndarray, labels: np.ndarray, regularization: float) -> LinearScore:
-    """(n, d) features and (n,) 0/1 labels in, a LinearScore (standardization + balanced LinearSVC) out."""
-    if len(set(labels.tolist())) < 2:
-        raise ModelError("a plate verifier needs both plate and non-plate examples")
-    mean = features.mean(axis=0)
-    scale = features.std(axis=0) + 1e-6
-    svm = LinearSVC(C=regularization, class_weight="balanced", max_iter=20000, random_state=0)
-    svm.fit((features - mean) / scale, labels)
-    return LinearScore(mean.astype(np.float32), scale.astype(np.float32), svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]))
-
-
-@dataclass
-class VerifierExamples:
-    """Labeled features gathered from training scenes: candidates and readings, 1 = plate, 0 = not."""
-
-    candidates: list[np.ndarray]
-    candidate_labels: list[int]
-    readings: list[np.ndarray]
-    reading_labels: list[int]
-
-
-def gather_examples(recognizer: Recognizer, datasets: Sequence[Dataset], config: Config, progress: bool | None = None) -> VerifierExamples:
-    """A Recognizer without verifier and scene / plate-free datasets in, labeled candidate and reading features out.
-
-    Every localization candidate (up to search_candidates) is read as the recognizer would:
-    a candidate or reading overlapping a labeled plate (IoU above positive_iou) is a plate,
-    one clear of every plate (IoU below negative_iou) is a non-plate the verifier must learn
-    to reject, and those in between are left out.
-    """
-    settings = config.localization.verifier
-    search = replace(config.localization, max_candidates=settings.search_candidates)
-    examples = VerifierExamples([], [], [], [])
-    images = [labeled for d in datasets if d.kind in ("scenes", "negatives") for labeled in d.images]
-    for labeled in tqdm(images, desc="learning what plates look like", unit="image", disable=not progress if progress is not None else None):
-        try:
-            image = read_image(labeled.path)
-        except ImageReadError:
-            continue
-        gray = to_gray(image)
-        truths = [p.box for p in labeled.plates if p.box is not None]
-        candidates = plate_candidates(image, search)
-        if not candidates:
-            continue
-        for features, candidate in zip(candidate_features(gray, candidates, settings), candidates):
-            reading = recognizer.read_candidate(image, candidate)
-            on_plate = max([reading.box.iou(t) for t in truths], default=0.0) if reading is not None else 0.0
-            # A candidate is a plate when it, or the reading it leads to, lands on one.
-            label = _label(max([on_plate] + [candidate.box.iou(t) for t in truths]), settings)
-            if label is not None:
-                examples.candidates.append(features)
-                examples.candidate_labels.append(label)
-            if reading is None:
-                continue
-            label = _label(on_plate, settings)
-            if label is not None:
-                examples.readings.append(reading_features(gray, recognizer.reading_evidence(reading), settings))
-                examples.reading_labels.append(label)
-    return examples
-
-
-def _label(overlap: float, settings: VerifierConfig) -> int | None:
-    """The IoU of an example with the nearest labeled plate in, 1 (plate), 0 (not) or None (ambiguous) out."""
-    if overlap > settings.positive_iou:
-        return 1
-    return 0 if overlap < settings.negative_iou else None
-
-
-def train_plate_verifier(recognizer: Recognizer, datasets: Sequence[Dataset], config: Config | None = None, progress: bool | None = None) -> PlateVerifier:
-    """A Recognizer without verifier and scene / plate-free datasets in, a PlateVerifier fitted on their candidates and readings out."""
-    config = config or Config()
-    settings = config.localization.verifier
-    examples = gather_examples(recognizer, datasets, config, progress)
-    if not examples.readings or not examples.candidates:
-        raise ModelError("a plate verifier needs both plate and non-plate examples")
-    candidate = fit_linear_score(np.asarray(examples.candidates), np.asarray(examples.candidate_labels), settings.regularization)
-    reading = fit_linear_score(np.asarray(examples.readings), np.asarray(examples.reading_labels), settings.regularization)
-    return PlateVerifier(candidate, reading, settings)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from .localization import morphology_steps, plate_candidates, to_gray, working_images
-from .recognizer import PlateReading, Recognizer
+from .localization import morphology_steps, to_gray, working_images
+from .pipeline import PlateReading, Recognizer
 
 PLATE_COLOUR = (0, 200, 0)
 CANDIDATE_COLOUR = (0, 200, 255)
@@ -46,7 +46,7 @@ def draw_segmentation(plate: np.ndarray, reading: PlateReading) -> np.ndarray:
     """A plate image and its reading (boxes relative to the plate) in, the binary plate with character boxes out."""
     binary = cv2.cvtColor(reading.segmentation.binary, cv2.COLOR_GRAY2BGR)
     binary = cv2.resize(binary, (plate.shape[1], plate.shape[0]), interpolation=cv2.INTER_NEAREST)
-    origin = reading.region
+    origin = reading.area
     for character in reading.characters:
         b = character.box
         cv2.rectangle(binary, (b.x - origin.x, b.y - origin.y), (b.x - origin.x + b.w, b.y - origin.y + b.h), CHARACTER_COLOUR, 1)
@@ -69,13 +69,14 @@ def debug_images(image: np.ndarray, recognizer: Recognizer, cropped: bool = Fals
                 else:
                     images.append(DebugImage(f"scale{scale:g}_{index}_{step.name}.png", value))
         candidates = image.copy()
-        for candidate in plate_candidates(image, localization):
+        # The candidates the recognizer reads, in its order (the verifier's, when it has one).
+        for candidate in recognizer.candidates_to_read(image, gray):
             b = candidate.box
             cv2.rectangle(candidates, (b.x, b.y), (b.x + b.w, b.y + b.h), CANDIDATE_COLOUR, 2)
         images.append(DebugImage("candidates.png", candidates))
     readings = recognizer.recognize(image, cropped=cropped)
     for rank, reading in enumerate(readings, start=1):
-        b = reading.region
+        b = reading.area
         plate = image[b.y : b.y + b.h, b.x : b.x + b.w]
         images.append(DebugImage(f"plate{rank}_{reading.text}.png", plate))
         images.append(DebugImage(f"plate{rank}_{reading.text}_segmentation.png", draw_segmentation(plate, reading)))

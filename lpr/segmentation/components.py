@@ -1,4 +1,4 @@
-"""Character segmentation: one plate image in, its characters (boxes + binary masks) in reading order out."""
+"""Segmentation primitives: a plate image in, thresholded binaries and their character-shaped components, bands and windows out."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from statistics import median
 import cv2
 import numpy as np
 
-from .config import SegmentationConfig
-from .geometry import Box
-from .localization import to_gray
+from ..config import SegmentationConfig
+from ..geometry import Box
+from ..localization import to_gray
 
 POLARITIES = ("dark", "light")
 
@@ -61,15 +61,17 @@ def threshold_plate(gray: np.ndarray, polarity: str, offset: int, config: Segmen
     return binarize(local_contrast(gray, config), polarity, offset)
 
 
-def character_components(stats: np.ndarray, height: int, config: SegmentationConfig) -> list[tuple[Box, int]]:
-    """(N, 5) connected-component stats of a plate of given height in, (box, label) of character-shaped ones out."""
+def character_components(
+    stats: np.ndarray, height: int, config: SegmentationConfig, character_height: tuple[float, float]
+) -> list[tuple[Box, int]]:
+    """(N, 5) connected-component stats of a plate of given height and the region's (lowest, highest) character height fractions in, (box, label) of character-shaped ones out."""
     # Thresholded plates have hundreds of specks: filter them all at once, not one by one.
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
     aspect = w / h
     fill = area / (w * h)
     keep = (
-        (h >= config.min_height_fraction * height)
-        & (h <= config.max_height_fraction * height)
+        (h >= character_height[0] * height)
+        & (h <= character_height[1] * height)
         & (aspect >= config.min_aspect)
         & (aspect <= config.max_aspect)
         & (fill >= config.min_fill)
@@ -78,81 +80,10 @@ def character_components(stats: np.ndarray, height: int, config: SegmentationCon
     return [(Box(*(int(v) for v in stats[label, :4])), int(label)) for label in np.flatnonzero(keep) + 1]
 
 
-def row_group(boxes: Sequence[Box], config: SegmentationConfig, weights: Sequence[float] | None = None) -> list[int]:
-    """Boxes (and optional weights) in, indices of the heaviest group sharing one text row out.
-
-    A group is every box of similar height with its centre aligned to a reference box;
-    without weights the group with most boxes wins, ties going to the taller group.
-    """
-    if not boxes:
-        return []
-    weights = np.ones(len(boxes)) if weights is None else np.asarray(weights, dtype=np.float64)
-    heights = np.array([b.h for b in boxes], dtype=np.float64)
-    centres = np.array([b.y + b.h / 2 for b in boxes], dtype=np.float64)
-    # members[r, i]: box i belongs to the group of reference box r.
-    members = (np.abs(heights[None, :] - heights[:, None]) <= config.height_tolerance * heights[:, None]) & (
-        np.abs(centres[None, :] - centres[:, None]) <= config.center_tolerance * heights[:, None]
-    )
-    totals = members @ weights
-    mean_heights = (members @ heights) / members.sum(axis=1)
-    # The heaviest group, ties going to the taller one, then to the first reference.
-    best = int(np.lexsort((-np.arange(len(boxes)), mean_heights, totals))[-1])
-    if totals[best] <= 0:
-        return []
-    return np.flatnonzero(members[best]).tolist()
-
-
-def character_row(boxes: Sequence[Box], config: SegmentationConfig) -> list[int]:
-    """Boxes of one threshold setting in, indices of the largest row group without nested boxes out."""
-    best = row_group(boxes, config)
-    # Drop boxes nested inside another of the row (holes, broken strokes).
-    return [
-        i
-        for i in best
-        if not any(
-            j != i
-            and boxes[j].x <= boxes[i].x
-            and boxes[j].x + boxes[j].w >= boxes[i].x + boxes[i].w
-            and boxes[j].area > boxes[i].area
-            for j in best
-        )
-    ]
-
-
 def horizontal_overlap(a: Box, b: Box) -> float:
     """Two boxes in, the length of their overlap along x over the narrower one's width out."""
     overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
     return max(0, overlap) / max(1, min(a.w, b.w))
-
-
-def pooled_row(boxes: Sequence[Box], scores: Sequence[float], config: SegmentationConfig) -> tuple[int, ...]:
-    """Candidate boxes of several threshold settings and a score each in, indices of the best row left to right out.
-
-    The row is the best-scoring group of aligned boxes; inside it, the best-scoring box
-    wins every place along the row, so each character comes from whichever threshold
-    cut it out most convincingly.
-    """
-    if len(boxes) != len(scores):
-        raise ValueError(f"{len(scores)} scores for {len(boxes)} boxes")
-    group = row_group(boxes, config, scores)
-    if not group:
-        return ()
-    # One font per plate: boxes much wider or of another height than the row's median
-    # are logos, stickers or small text that happen to line up with the characters.
-    median_height = float(median([boxes[i].h for i in group]))
-    median_width = float(median([boxes[i].w for i in group]))
-    group = [
-        i
-        for i in group
-        if abs(boxes[i].h - median_height) <= config.row_height_spread * median_height
-        and boxes[i].w <= config.max_width_ratio * median_width
-    ]
-    group.sort(key=lambda i: -scores[i])
-    chosen: list[int] = []
-    for i in group:
-        if all(horizontal_overlap(boxes[i], boxes[j]) <= config.max_horizontal_overlap for j in chosen):
-            chosen.append(i)
-    return tuple(sorted(chosen, key=lambda i: boxes[i].x)[: config.max_characters])
 
 
 def ink_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -241,6 +172,8 @@ class Candidates:
     gray: np.ndarray
     # binary's height over the plate's: boxes are in plate pixels, binary is resized.
     scale: float
+    # The region's (lowest, highest) character height as fractions of the plate's.
+    character_height: tuple[float, float]
 
 
 def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndarray, float]:
@@ -254,10 +187,16 @@ def resize_plate(plate: np.ndarray, config: SegmentationConfig) -> tuple[np.ndar
 
 
 def threshold_candidates(
-    gray: np.ndarray, contrast: np.ndarray, scale: float, polarity: str, offset: int, config: SegmentationConfig
+    gray: np.ndarray,
+    contrast: np.ndarray,
+    scale: float,
+    polarity: str,
+    offset: int,
+    config: SegmentationConfig,
+    character_height: tuple[float, float],
 ) -> Candidates:
     """(plate_height, W) uint8 resized gray plate, its int16 local contrast and its scale in, its character-shaped components (boxes in plate pixels) out."""
-    return binary_candidates(binarize(contrast, polarity, offset), gray, scale, polarity, offset, config)
+    return binary_candidates(binarize(contrast, polarity, offset), gray, scale, polarity, offset, config, character_height)
 
 
 def binary_candidates(
@@ -267,6 +206,7 @@ def binary_candidates(
     polarity: str,
     offset: int,
     config: SegmentationConfig,
+    character_height: tuple[float, float],
     rows: tuple[int, int] | None = None,
 ) -> Candidates:
     """(plate_height, W) uint8 binary plate (255 = ink), the gray plate it came from and its scale in, its character-shaped components (boxes in plate pixels) out.
@@ -279,7 +219,7 @@ def binary_candidates(
     label_type = cv2.CV_16U if band.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
     _, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8, ltype=label_type)
     stats[:, 1] += top
-    components = sorted(character_components(stats, binary.shape[0], config), key=lambda c: c[0].x)
+    components = sorted(character_components(stats, binary.shape[0], config, character_height), key=lambda c: c[0].x)
     characters = tuple(
         CharacterCrop(
             box.scaled(1.0 / scale),
@@ -289,7 +229,7 @@ def binary_candidates(
         )
         for box, label in components
     )
-    return Candidates(characters, polarity, offset, binary, gray, scale)
+    return Candidates(characters, polarity, offset, binary, gray, scale, character_height)
 
 
 def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[float, float]:
@@ -315,7 +255,7 @@ def band_candidates(candidates: Candidates, band: tuple[float, float], config: S
     if bottom <= top:
         return replace(candidates, characters=())
     return binary_candidates(
-        candidates.binary, candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, (top, bottom)
+        candidates.binary, candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, candidates.character_height, (top, bottom)
     )
 
 
@@ -355,7 +295,7 @@ def unlined_candidates(candidates: Candidates, config: SegmentationConfig) -> Ca
     lines = cv2.morphologyEx(candidates.binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     if not lines.any():
         return replace(candidates, characters=())
-    return binary_candidates(cv2.subtract(candidates.binary, lines), candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config)
+    return binary_candidates(cv2.subtract(candidates.binary, lines), candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, candidates.character_height)
 
 
 def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:
@@ -365,39 +305,8 @@ def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:
     return [("dark", o) for o in config.dark_offsets] + [("light", o) for o in config.light_offsets]
 
 
-def candidate_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Candidates]:
-    """(H, W, 3) or (H, W) uint8 plate in, the candidate components of every polarity and threshold offset out."""
+def candidate_variants(plate: np.ndarray, config: SegmentationConfig, character_height: tuple[float, float]) -> list[Candidates]:
+    """(H, W, 3) or (H, W) uint8 plate and the region's character height fractions in, the candidate components of every polarity and threshold offset out."""
     resized, scale = resize_plate(plate, config)
     contrast = local_contrast(resized, config)
-    return [threshold_candidates(resized, contrast, scale, p, o, config) for p, o in threshold_settings(config)]
-
-
-def select_row(candidates: Candidates, config: SegmentationConfig) -> tuple[int, ...]:
-    """Candidates of one threshold setting in, indices of their character row left to right out."""
-    row = character_row([c.box for c in candidates.characters], config)
-    return tuple(sorted(row)[: config.max_characters])
-
-
-def as_segmentation(candidates: Candidates, row: Sequence[int]) -> Segmentation:
-    """Candidates and the indices of the chosen row in, the Segmentation of those characters out."""
-    return Segmentation(tuple(candidates.characters[i] for i in row), candidates.polarity, candidates.offset, candidates.binary)
-
-
-def segment_characters(
-    plate: np.ndarray, config: SegmentationConfig, polarity: str = "dark", offset: int | None = None
-) -> Segmentation:
-    """(H, W, 3) BGR or (H, W) gray uint8 plate in, its characters left to right out (boxes in plate pixels)."""
-    if offset is None:
-        # The polarity's first offset, or the first of any when that polarity has none.
-        settings = threshold_settings(config)
-        offset = next((o for p, o in settings if p == polarity), settings[0][1])
-    resized, scale = resize_plate(plate, config)
-    candidates = threshold_candidates(resized, local_contrast(resized, config), scale, polarity, offset, config)
-    return as_segmentation(candidates, select_row(candidates, config))
-
-
-def segmentation_variants(plate: np.ndarray, config: SegmentationConfig) -> list[Segmentation]:
-    """(H, W, 3) or (H, W) uint8 plate in, one Segmentation per configured polarity and threshold offset out."""
-    return [
-        as_segmentation(c, select_row(c, config)) for c in candidate_variants(plate, config)
-    ]
+    return [threshold_candidates(resized, contrast, scale, p, o, config, character_height) for p, o in threshold_settings(config)]

@@ -1,0 +1,21 @@
+"""Settings read only while a model is trained; the model records them (Model.training)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How the character classifier and the plate verifier are fitted (measurements in docs/experiments/)."""
+
+    # LinearSVC regularization (C) of the character classifier: small generalizes across fonts.
+    classifier_regularization: float = 0.1
+    # Every training plate is also read shrunk to these heights (px): scene plates are 25-40 px high.
+    shrunk_heights: tuple[int, ...] = (32,)
+    # LinearSVC regularization (C) of the verifier's two scores: a few hundred plates must generalize.
+    verifier_regularization: float = 0.003
+    # Verifier examples overlapping a labeled plate by more than this IoU are plates...
+    positive_iou: float = 0.4
+    # ...and those below this IoU non-plates; the ones in between teach nothing clear.
+    negative_iou: float = 0.1

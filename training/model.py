@@ -1,0 +1,161 @@
+"""Training: labeled plate datasets in, a trained Model (classifier, verifier, region profile, settings) and a report out."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from lpr.classification import NOT_CHARACTER, CharacterClassifier
+from lpr.config import Config
+from lpr.datasets import Dataset
+from lpr.errors import LprError, ModelError
+from lpr.model import Model
+from lpr.pipeline import Recognizer
+from lpr.region import built_in_profile, layout, pooled_layouts, region_code
+from lpr.verification import PlateVerifier
+
+from .classifier import fit_character_classifier
+from .config import TrainingConfig
+from .samples import CharacterSample, collect_characters, split_by_source
+from .verifier import train_plate_verifier
+
+# How much more a character of the requested sub-region (state) counts than one of another
+# when training a sub-region's model: enough to shape its fonts, without losing the general
+# data that small states need.
+STATE_WEIGHT = 5.0
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """What training used and how well the result reads characters it did not see."""
+
+    plates: int
+    usable_plates: int
+    characters: int
+    heldout_characters: int
+    heldout_accuracy: float
+    class_counts: dict[str, int]
+    skipped_images: int
+
+
+def learn_formats(labels: Iterable[tuple[str | None, str]]) -> dict[str, dict[str, int]]:
+    """(sub-region, plate text) pairs in, {sub-region: {layout: count}} out; pairs without a sub-region are ignored."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for state, text in labels:
+        if state:
+            counts[state.lower()][layout(text)] += 1
+    return {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
+
+
+def state_formats(datasets: Sequence[Dataset]) -> dict[str, dict[str, int]]:
+    """Labeled datasets in, {state: {layout: count}} of every labeled plate with a state out."""
+    return learn_formats(
+        (labeled.state, plate.text) for d in datasets if d.kind != "negatives" for labeled in d.images for plate in labeled.plates
+    )
+
+
+def fit_classifier(samples: Sequence[CharacterSample], config: Config, subregion: str | None, seed: int, regularization: float) -> CharacterClassifier:
+    """Character samples in, a fitted CharacterClassifier out; the sub-region's own characters weigh STATE_WEIGHT times more."""
+    weights = np.array([STATE_WEIGHT if subregion is not None and s.state == subregion else 1.0 for s in samples])
+    return fit_character_classifier(
+        [s.mask for s in samples], [s.label for s in samples], config.features, regularization,
+        seed=seed, sample_weight=weights, grays=[s.gray for s in samples],
+    )
+
+
+def train_model(
+    datasets: Sequence[Dataset],
+    region: str = "us",
+    config: Config | None = None,
+    training: TrainingConfig | None = None,
+    heldout_fraction: float = 0.2,
+    seed: int = 0,
+    progress: bool | None = None,
+    negatives: Sequence[Dataset] = (),
+) -> tuple[Model, TrainingReport]:
+    """Labeled datasets (and plate-free negatives) in, (Model trained on all usable characters, TrainingReport) out.
+
+    region is a region with a built-in profile ("us") or one of its sub-regions ("us-va"),
+    whose plates' characters then weigh more. When scenes are among the datasets the model
+    also gets a plate verifier, trained on their plates against non-plate candidates of
+    the scenes and of negatives. The model records config and training, its settings.
+
+    The report's accuracy comes from a model fitted without a held-out fifth of the
+    plates (whole images), scored on that fifth; the returned model uses every plate.
+    """
+    try:
+        region = region_code(region)
+        base = built_in_profile(region)
+    except ValueError as error:
+        raise LprError(str(error)) from None
+    subregion = region.split("-", 1)[1] if "-" in region else None
+    config = config or Config()
+    training = training or TrainingConfig()
+    samples, plates, usable, unreadable = collect_characters(
+        datasets, config.segmentation, base.geometry, training.shrunk_heights, progress
+    )
+    if len(samples) < 2 or len({s.label for s in samples}) < 2:
+        raise LprError(f"only {len(samples)} usable characters from {plates} plates: not enough to train a model")
+    if subregion is not None and not any(s.state == subregion for s in samples):
+        raise LprError(f"no usable plates of region {region!r} (state {subregion!r} in labels.csv) in the data given")
+    train, held = split_by_source(samples, heldout_fraction, seed)
+    accuracy = float("nan")
+    heldout = 0
+    if len(held) and len({samples[i].label for i in train}) >= 2:
+        characters = [samples[i] for i in held if samples[i].label != NOT_CHARACTER]
+        scored = [s for s in characters if subregion is None or s.state == subregion] or characters
+        probe = fit_classifier([samples[i] for i in train], config, subregion, seed, training.classifier_regularization)
+        predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1, grays=[s.gray for s in scored])]
+        accuracy = float(np.mean([p == s.label for p, s in zip(predicted, scored)]))
+        heldout = len(scored)
+    classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
+    report = TrainingReport(
+        plates=plates,
+        usable_plates=usable,
+        characters=len(samples),
+        heldout_characters=heldout,
+        heldout_accuracy=accuracy,
+        class_counts=dict(sorted(Counter(s.label for s in samples).items())),
+        skipped_images=unreadable,
+    )
+    info = {
+        "plates": plates,
+        "usable_plates": usable,
+        "characters": len(samples),
+        "heldout_accuracy": None if np.isnan(accuracy) else round(accuracy, 4),
+        "sources": sorted({str(d.root) for d in datasets}),
+    }
+    # Layouts each state issues, learned from every labeled plate (even those that did not
+    # segment): a Recognizer for the state ranks readings in these layouts first.
+    subregions = state_formats(datasets)
+    profile = replace(base, layouts=pooled_layouts(subregions), subregions=subregions)
+    model = Model(classifier, region, info, profile=profile, config=config, training=json_ready(asdict(training)))
+    verifier = scene_verifier(model, datasets, negatives, training, progress)
+    if verifier is not None:
+        info["verifier_sources"] = sorted({str(d.root) for d in [*datasets, *negatives] if d.kind in ("scenes", "negatives")})
+        model.verifier = verifier
+    return model, report
+
+
+def json_ready(values: dict) -> dict:
+    """A dict of settings in, the same with tuples as lists (as JSON keeps them) out."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def scene_verifier(
+    model: Model, datasets: Sequence[Dataset], negatives: Sequence[Dataset], training: TrainingConfig, progress: bool | None = None
+) -> PlateVerifier | None:
+    """A model without verifier, training datasets and plate-free ones in, its plate verifier out; None without scenes or non-plates."""
+    if not any(d.kind == "scenes" for d in datasets):
+        # Crops alone show no plate-like clutter to reject: a verifier from them would be guesswork.
+        return None
+    # The verifier learns from the readings this model makes, the ones it will have to judge,
+    # read as the model's general region (a sub-region's model is trained on all plates).
+    recognizer = Recognizer(model, region=model.profile.code)
+    try:
+        return train_plate_verifier(recognizer, [*datasets, *negatives], training, progress)
+    except ModelError:
+        return None

@@ -22,7 +22,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
-
 from common import DEFAULT_SCENES, descendants, frames_of_size, machine, process_table, rss_mb, scene_paths, write_results
 
 from lpr import Recognizer, load_model

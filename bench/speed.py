@@ -5,9 +5,9 @@ Writes results/speed.json and prints the figures.
 
 The headline is end to end: lpr.read_image (file read + decode) and Recognizer.recognize, exactly as
 `lpr recognize` runs them, with no instrumentation. Stage times come from a second pass in which the
-functions lpr.recognizer calls, and the methods of the classifier, descriptor and verifier, are
-wrapped with timers: the real code path is measured, whatever its internals become, and a new stage
-module the recognizer starts to call shows up as its own stage. Time in a nested timed call is charged
+functions the pipeline (lpr.pipeline) and the segmentation driver (lpr.segmentation.plate) call, and
+the methods of the classifier and verifier, are wrapped with timers: the real code path is measured,
+whatever its internals become, and a new stage module the pipeline starts to call shows up as its own stage. Time in a nested timed call is charged
 to the inner stage only, so the stages add up to the instrumented end-to-end time (the rest is "other").
 """
 
@@ -25,31 +25,36 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
+from common import DEFAULT_SCENES, FRAME_SIZE, frames_of_size, machine, scene_paths, summary, write_results
 from threadpoolctl import threadpool_limits
 
-from common import DEFAULT_SCENES, FRAME_SIZE, frames_of_size, machine, scene_paths, summary, write_results
-
 import lpr.classification
-import lpr.recognizer
+import lpr.pipeline
+import lpr.segmentation.plate
 from lpr import Recognizer, load_model, read_image
 
 TARGET_MS = 40
-# Stage names of the modules whose functions the recognizer calls; any other lpr module is its own stage.
+# Stage names of the modules whose functions the pipeline calls; any other lpr module is its own stage.
 STAGE_OF_MODULE = {
     "lpr.imageio": "decode",
     "lpr.localization": "localization",
     "lpr.verification": "verification",
-    "lpr.segmentation": "segmentation",
+    "lpr.segmentation.components": "segmentation",
+    "lpr.segmentation.rows": "segmentation",
+    "lpr.segmentation.plate": "segmentation",
     "lpr.features": "features",
     "lpr.classification": "classification",
+    "lpr.decoding": "decoding",
+    "lpr.scene": "scene",
 }
-# Classes whose public methods are stages of their own, wherever the recognizer reaches them from.
+# Classes whose public methods are stages of their own, wherever the pipeline reaches them from.
 STAGE_CLASSES = {
-    "lpr.features:BBPSDescriptor": "features",
     "lpr.classification:CharacterClassifier": "classification",
     "lpr.verification:PlateVerifier": "verification",
 }
-STAGE_ORDER = ("decode", "localization", "verification", "segmentation", "features", "classification")
+# Modules whose calls to stage functions are timed: the orchestrator and the segmentation driver.
+CALLERS = (lpr.pipeline, lpr.segmentation.plate)
+STAGE_ORDER = ("decode", "localization", "verification", "segmentation", "features", "classification", "decoding", "scene")
 
 
 class StageClock:
@@ -91,20 +96,21 @@ def stage_of(module: str) -> str | None:
     """The stage a function of this module belongs to; None for functions outside lpr."""
     if module in STAGE_OF_MODULE:
         return STAGE_OF_MODULE[module]
-    # Geometry helpers (boxes, NMS) are the recognizer's own glue: left in "other".
-    if module.startswith("lpr.") and module not in ("lpr.recognizer", "lpr.geometry"):
+    # Geometry helpers (boxes, NMS) are the pipeline's own glue: left in "other".
+    if module.startswith("lpr.") and module not in ("lpr.pipeline", "lpr.geometry", "lpr.records"):
         return module.removeprefix("lpr.")
     return None
 
 
 @contextmanager
 def instrumented(clock: StageClock) -> Iterator[list[str]]:
-    """Within this block the recognizer's stage functions and methods report to clock; yields what was wrapped."""
+    """Within this block the pipeline's stage functions and methods report to clock; yields what was wrapped."""
     patches: list[tuple[object, str, object]] = []
-    for name, value in vars(lpr.recognizer).items():
-        stage = stage_of(getattr(value, "__module__", "") or "") if inspect.isfunction(value) else None
-        if stage is not None:
-            patches.append((lpr.recognizer, name, clock.wrap(stage, value)))
+    for caller in CALLERS:
+        for name, value in vars(caller).items():
+            stage = stage_of(getattr(value, "__module__", "") or "") if inspect.isfunction(value) else None
+            if stage is not None:
+                patches.append((caller, name, clock.wrap(stage, value)))
     # The classifier computes its features itself: they are the features stage.
     for name, value in vars(lpr.classification).items():
         if inspect.isfunction(value) and value.__module__ == "lpr.features":

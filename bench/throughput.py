@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import cv2
-
 from common import DEFAULT_SCENES, frames_of_size, machine, process_tree_cpu_seconds, scene_paths, write_results
 
 from lpr import Recognizer, load_model

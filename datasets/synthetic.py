@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -141,7 +141,7 @@ def draw_zero(canvas: np.ndarray, cap: int, stem: int) -> None:
 PLATE_GLYPHS = {"3": draw_three, "J": draw_j, "0": draw_zero}
 
 
-@lru_cache(maxsize=None)
+@cache
 def native_stroke(font: int) -> tuple[int, int]:
     """A font in, (cap height, stem width) in pixels of its thinnest pen at GLYPH_SCALE out (measured on "H")."""
     canvas = np.zeros((480, 480), np.uint8)

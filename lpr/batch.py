@@ -118,12 +118,24 @@ def recognize_paths(
     workers: int = 1,
     lookahead: int = LOOKAHEAD_PER_WORKER,
 ) -> Iterator[ImageResult]:
-    """Image paths in, one ImageResult per path out, in input order, lazily; workers > 1 uses that many processes."""
+    """Image paths in, one ImageResult per path out, in input order, lazily; workers > 1 uses that many processes.
+
+    Results are the same for any number of workers, and on a Dask cluster: every process
+    reads with single-threaded BLAS, whose sums do not depend on how work is split
+    between threads (a multi-threaded product can order two equally likely texts apart).
+    """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
-        return (recognize_file(recognizer, path, cropped) for path in paths)
+        return recognize_in_process(recognizer, paths, cropped)
     return recognize_in_pool(recognizer, paths, cropped, workers, lookahead)
+
+
+def recognize_in_process(recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool) -> Iterator[ImageResult]:
+    """Image paths in, ImageResults out in input order, computed in this process with one BLAS thread."""
+    with threadpool_limits(1):
+        for path in paths:
+            yield recognize_file(recognizer, path, cropped)
 
 
 def recognize_in_pool(

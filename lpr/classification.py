@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from .config import FeatureConfig
 from .features import character_features, feature_length, validate_feature_config
 

@@ -9,8 +9,8 @@ import imutils
 import numpy as np
 
 from .config import LocalizationConfig
-from .region import PlateGeometry
 from .geometry import Box, non_max_suppression, union_box
+from .region import PlateGeometry
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,10 @@ def samples() -> Path:
 @pytest.fixture(scope="session")
 def trained_model(shared_data: Path):
     """A Model trained on MODEL_PLATES real crops (every fourth one, so all states appear); skips without real data."""
-    import lpr
     from lpr.datasets import load_dataset
+    from lpr.training import train_model
 
     crops = load_dataset(shared_data / "us-plates")
     subset = dataclasses.replace(crops, images=crops.images[::4][:MODEL_PLATES])
-    model, _ = lpr.train_model([subset], progress=False)
+    model, _ = train_model([subset], progress=False)
     return model

@@ -9,11 +9,11 @@ its held-out folds. Usage (from the repository root):
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
 
 --state-given reads the crops without and with each one's state (general model);
---state-models va nc reads each state's crops with that state's own model.
+--state-models va nc reads each state's crops with that state's own model (us-va, us-nc).
 --models DIR keeps the fold models: a second run (e.g. with --set of a reading setting, or
 --state-given) reads with them instead of training again, in minutes instead of the better
-part of an hour. Kept models are read with the run's verifier thresholds; a run
-that changes another verifier setting stops (those need training again).
+part of an hour. Kept models are read with the run's --set settings; a run that changes
+one fixed by training (features, the verifier's descriptor, training.*) stops.
 """
 
 from __future__ import annotations
@@ -28,31 +28,50 @@ from pathlib import Path
 from joblib import Parallel, delayed
 
 import lpr
+from lpr.config import parse_override, with_overrides
 from lpr.datasets import Dataset, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
 from lpr.model import save_model
+from lpr.region import state_region
+from lpr.training import TrainingConfig, train_model
+from lpr.training.model import json_ready
 
 
-def as_setting(value: object, current: object) -> object:
-    """A value parsed from JSON and the setting's current value in, the value in the current value's type (lists as tuples) out."""
-    if isinstance(current, tuple) and isinstance(value, list):
-        return tuple(as_setting(v, current[0] if current else None) for v in value)
-    return value
+def parse_settings(assignments: list[str]) -> tuple[dict[str, object], TrainingConfig]:
+    """--set "stage.field=JSON" texts in, (recognition overrides, training settings) out; SystemExit with a one-line reason when one is bad.
 
-
-def with_setting(config: object, assignment: str) -> object:
-    """A (nested) config dataclass and "stage.field=JSON value" in, a copy with that field changed out."""
-    key, _, text = assignment.partition("=")
-    head, _, rest = key.partition(".")
-    if not hasattr(config, head):
-        raise SystemExit(f"crossval: no setting {key!r} in {type(config).__name__}")
-    if rest:
-        return replace(config, **{head: with_setting(getattr(config, head), f"{rest}={text}")})
+    Names under "training." are TrainingConfig fields; the others are lpr.Config settings.
+    """
+    overrides: dict[str, object] = {}
+    training = TrainingConfig()
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise SystemExit(f"crossval: {assignment!r}: the value must be JSON (e.g. 120, [5, 10], \"dark\")") from None
-    return replace(config, **{head: as_setting(value, getattr(config, head))})
+        for assignment in assignments:
+            name, value = parse_override(assignment)
+            if name.startswith("training."):
+                field_name = name.removeprefix("training.")
+                if field_name not in {f.name for f in fields(TrainingConfig)}:
+                    raise ValueError(f"no setting {name!r} in TrainingConfig")
+                current = getattr(training, field_name)
+                training = replace(training, **{field_name: tuple(value) if isinstance(current, tuple) else type(current)(value)})
+            else:
+                overrides[name] = value
+        with_overrides(lpr.Config(), overrides)
+    except (ValueError, TypeError) as error:
+        raise SystemExit(f"crossval: {error}") from None
+    return overrides, training
+
+
+def reading_overrides(model: lpr.Model, overrides: dict[str, object], source: str) -> dict[str, object]:
+    """A fold model, the run's overrides and where the model came from in, the overrides its settings lack out; SystemExit when one is fixed by its training.
+
+    A kept model is read with the run's reading settings; a setting that shapes the trained
+    weights (features, the verifier's descriptor) needs the model trained again.
+    """
+    changed = {name: value for name, value in overrides.items() if with_overrides(model.config, {name: value}) != model.config}
+    fixed = [name for name in changed if name.startswith("features.") or name.removeprefix("verifier.") in lpr.VerifierConfig.DESCRIPTOR]
+    if fixed:
+        raise SystemExit(f"crossval: {source} was trained with other {', '.join(fixed)}; empty the --models folder to train again")
+    return changed
 
 
 def fold_of(path: Path, folds: int) -> int:
@@ -71,41 +90,30 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
     return lpr.load_model(path) if path is not None and path.is_file() else None
 
 
-# Verifier settings a trained verifier is read with; the others shape what it learned.
-VERIFIER_READING_SETTINGS = ("search_candidates", "min_candidate_score", "min_score")
-
-
-def with_run_verifier_settings(model: lpr.Model, config: lpr.Config, source: Path) -> lpr.Model:
-    """A kept fold model, this run's config and the model's file in, the model with the run's verifier reading settings out; SystemExit when the run changes one the verifier was trained with."""
-    if model.verifier is None:
-        return model
-    kept, wanted = model.verifier.config, config.localization.verifier
-    trained = [f.name for f in fields(wanted) if f.name not in VERIFIER_READING_SETTINGS and getattr(kept, f.name) != getattr(wanted, f.name)]
-    if trained:
-        raise SystemExit(f"crossval: {source} has a verifier trained with other {', '.join(trained)}; empty the --models folder to train again")
-    reading = {name: getattr(wanted, name) for name in VERIFIER_READING_SETTINGS}
-    return replace(model, verifier=replace(model.verifier, config=replace(kept, **reading)))
-
-
-def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, models: Path | None) -> lpr.Model:
-    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there (read with this run's verifier thresholds), else trained (and kept there when models is given)."""
+def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None) -> lpr.Model:
+    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
-    if saved is not None and models is not None:
-        return with_run_verifier_settings(saved, config, models / f"fold{fold}.npz")
+    if saved is not None:
+        if saved.training and saved.training != json_ready(asdict(training)):
+            raise SystemExit(f"crossval: {saved.source} was trained with other training settings; empty the --models folder to train again")
+        return saved
     others = set(range(folds)) - {fold}
     kept = [subset(d, folds, others) for d in datasets]
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
-    model, _ = lpr.train_model(labeled, config=config, progress=False, negatives=negatives)
+    model, _ = train_model(labeled, config=config, training=training, progress=False, negatives=negatives)
     if models is not None:
         models.mkdir(parents=True, exist_ok=True)
         save_model(model, models / f"fold{fold}.npz")
     return model
 
 
-def run_fold(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, models: Path | None = None) -> list[tuple[str, list[ImageOutcome]]]:
+def run_fold(
+    fold: int, folds: int, datasets: list[Dataset], overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
+) -> list[tuple[str, list[ImageOutcome]]]:
     """Train without one fold (or load its model, see fold_model), evaluate on it; returns (dataset kind, outcomes) per dataset."""
-    recognizer = lpr.Recognizer(fold_model(fold, folds, datasets, config, models), config)
+    model = fold_model(fold, folds, datasets, with_overrides(lpr.Config(), overrides), training, models)
+    recognizer = lpr.Recognizer(model, overrides=reading_overrides(model, overrides, model.source or f"fold {fold}"))
     results = []
     for dataset in datasets:
         part = subset(dataset, folds, {fold})
@@ -120,7 +128,7 @@ def by_state(dataset: Dataset) -> dict[str | None, Dataset]:
 
 
 def run_fold_states(
-    fold: int, folds: int, training: list[Dataset], crops: Dataset, config: lpr.Config, models: Path | None = None
+    fold: int, folds: int, training: list[Dataset], crops: Dataset, overrides: dict[str, object], settings: TrainingConfig, models: Path | None = None
 ) -> dict[str, list[ImageOutcome]]:
     """Train without one fold (or load its model from models/), read its crops without and with each image's own state: {"without": ..., "with": ...} outcomes."""
     # Crops are read by the character model alone: a whole run's fold model serves. One
@@ -129,13 +137,15 @@ def run_fold_states(
     if model is None:
         others = set(range(folds)) - {fold}
         # No held-out probe inside training: this fold is the held-out set (and the probe costs a second fit).
-        model, _ = lpr.train_model([subset(d, folds, others) for d in training], config=config, heldout_fraction=0.0, progress=False)
+        config = with_overrides(lpr.Config(), overrides)
+        model, _ = train_model([subset(d, folds, others) for d in training], config=config, training=settings, heldout_fraction=0.0, progress=False)
+    reading = reading_overrides(model, overrides, model.source or f"fold {fold}")
     held = subset(crops, folds, {fold})
-    without = list(lpr.evaluate(lpr.Recognizer(model, config), held, progress=False).outcomes)
+    without = list(lpr.evaluate(lpr.Recognizer(model, overrides=reading), held, progress=False).outcomes)
     given = [
         o
         for state, part in by_state(held).items()
-        for o in lpr.evaluate(lpr.Recognizer(model, config, state=state), part, progress=False).outcomes
+        for o in lpr.evaluate(lpr.Recognizer(model, state_region(state) if state else None, reading), part, progress=False).outcomes
     ]
     return {"without": without, "with": given}
 
@@ -154,11 +164,13 @@ def calibration(outcomes: list[ImageOutcome]) -> dict[str, dict[str, float]]:
     return bands
 
 
-def cross_validate_states(data_root: Path, folds: int, jobs: int, config: lpr.Config, models: Path | None = None) -> dict:
+def cross_validate_states(
+    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
+) -> dict:
     """Data root in, held-out crop figures read without and with each image's own state (its layouts ranked first) out."""
     crops = load_dataset(data_root / "us-plates")
-    training = [crops, load_dataset(data_root / "us-scenes")]
-    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold_states)(fold, folds, training, crops, config, models) for fold in range(folds))
+    sets = [crops, load_dataset(data_root / "us-scenes")]
+    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold_states)(fold, folds, sets, crops, overrides, training, models) for fold in range(folds))
     figures = {}
     for mode in ("without", "with"):
         outcomes = [o for fold in per_fold for o in fold[mode]]
@@ -166,25 +178,33 @@ def cross_validate_states(data_root: Path, folds: int, jobs: int, config: lpr.Co
     return figures
 
 
-def run_fold_state_model(fold: int, folds: int, training: list[Dataset], crops: Dataset, state: str, config: lpr.Config) -> list[ImageOutcome]:
-    """Train a state's model (lpr train --state) without one fold, read that fold's crops of the state, told the state."""
+def run_fold_state_model(
+    fold: int, folds: int, training: list[Dataset], crops: Dataset, state: str, overrides: dict[str, object], settings: TrainingConfig
+) -> list[ImageOutcome]:
+    """Train a state's model (lpr train --region us-XX) without one fold, read that fold's crops of the state, told the state."""
     others = set(range(folds)) - {fold}
     held = by_state(subset(crops, folds, {fold})).get(state)
     if held is None:
         return []
-    model, _ = lpr.train_model([subset(d, folds, others) for d in training], region=state, config=config, heldout_fraction=0.0, progress=False)
-    return list(lpr.evaluate(lpr.Recognizer(model, config, state=state), held, progress=False).outcomes)
+    config = with_overrides(lpr.Config(), overrides)
+    region = state_region(state)
+    model, _ = train_model(
+        [subset(d, folds, others) for d in training], region=region, config=config, training=settings, heldout_fraction=0.0, progress=False
+    )
+    return list(lpr.evaluate(lpr.Recognizer(model, region), held, progress=False).outcomes)
 
 
-def cross_validate_state_models(data_root: Path, folds: int, jobs: int, config: lpr.Config, states: list[str]) -> dict:
+def cross_validate_state_models(
+    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, states: list[str]
+) -> dict:
     """Data root and states in, held-out figures of each state's own model on that state's crops (state given) out.
 
     Compare with the state's row of --state-given ("with-state" per_state): the general model told the state.
     """
     crops = load_dataset(data_root / "us-plates")
-    training = [crops, load_dataset(data_root / "us-scenes")]
+    sets = [crops, load_dataset(data_root / "us-scenes")]
     jobs_list = [(state, fold) for state in states for fold in range(folds)]
-    per_job = Parallel(n_jobs=jobs)(delayed(run_fold_state_model)(fold, folds, training, crops, state, config) for state, fold in jobs_list)
+    per_job = Parallel(n_jobs=jobs)(delayed(run_fold_state_model)(fold, folds, sets, crops, state, overrides, training) for state, fold in jobs_list)
     figures = {}
     for state in states:
         outcomes = [o for (s, _), items in zip(jobs_list, per_job) if s == state for o in items]
@@ -192,13 +212,15 @@ def cross_validate_state_models(data_root: Path, folds: int, jobs: int, config: 
     return figures
 
 
-def cross_validate(data_root: Path, folds: int, jobs: int, config: lpr.Config, models: Path | None = None) -> dict:
+def cross_validate(
+    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
+) -> dict:
     """Data root with us-plates/, us-scenes/, negatives/ in, held-out summary figures per set out."""
     crops = load_dataset(data_root / "us-plates")
     scenes = load_dataset(data_root / "us-scenes")
     negatives_folder = data_root / "negatives"
     datasets = [crops, scenes] + ([load_dataset(negatives_folder)] if negatives_folder.is_dir() else [])
-    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold)(fold, folds, datasets, config, models) for fold in range(folds))
+    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold)(fold, folds, datasets, overrides, training, models) for fold in range(folds))
     figures = {}
     for name, kind in (("us-plates", "crops"), ("us-scenes", "scenes"), ("negatives", "negatives")):
         outcomes = [o for fold in per_fold for k, items in fold if k == kind for o in items]
@@ -224,18 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
-        help="change one pipeline setting for this run, e.g. segmentation.dark_offsets=[5,10,20] (repeatable)",
+        help="change one setting for this run, e.g. segmentation.dark_offsets=[5,10,20] or training.shrunk_heights=[24,32] (repeatable)",
     )
     args = parser.parse_args(argv)
-    config = lpr.Config()
-    for assignment in args.set:
-        config = with_setting(config, assignment)
+    overrides, training = parse_settings(args.set)
     if args.state_models:
-        figures = cross_validate_state_models(args.data, args.folds, args.jobs, config, [s.lower() for s in args.state_models])
+        figures = cross_validate_state_models(args.data, args.folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
     elif args.state_given:
-        figures = cross_validate_states(args.data, args.folds, args.jobs, config, args.models)
+        figures = cross_validate_states(args.data, args.folds, args.jobs, overrides, training, args.models)
     else:
-        figures = cross_validate(args.data, args.folds, args.jobs, config, args.models)
+        figures = cross_validate(args.data, args.folds, args.jobs, overrides, training, args.models)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):

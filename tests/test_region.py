@@ -1,0 +1,82 @@
+"""lpr.region: region profiles as data, sub-profiles per state, and the recognizer reading with them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+import lpr
+from lpr.model import load_model
+from lpr.region import BUILT_IN, PlateGeometry, RegionProfile, built_in_profile, layout, pooled_layouts, region_code, state_region
+
+SAMPLE_CROP = Path(__file__).resolve().parent.parent / "datasets" / "samples" / "crops" / "synthetic-01.png"
+
+
+def test_codes_and_the_state_alias():
+    assert region_code(" US-VA ") == "us-va"
+    assert state_region("VA") == "us-va"
+    for bad in ("", "u s", "us_va", "toolong-x", "us-"):
+        with pytest.raises(ValueError):
+            region_code(bad)
+
+
+def test_sub_profiles_share_the_geometry_and_rank_by_their_own_layouts():
+    profile = RegionProfile("us", layouts=pooled_layouts({"va": {"LLLDDDD": 3}, "md": {"DLLDDD": 2, "LLLDDDD": 1}}),
+                            subregions={"va": {"LLLDDDD": 3}, "md": {"DLLDDD": 2, "LLLDDDD": 1}})
+    assert profile.layouts == {"DLLDDD": 2, "LLLDDDD": 4}
+    va = profile.select("us-va")
+    assert (va.code, va.parent, dict(va.layouts), va.geometry) == ("us-va", "us", {"LLLDDDD": 3}, profile.geometry)
+    assert profile.select("us") is profile
+    with pytest.raises(KeyError):
+        profile.select("us-zz")
+
+
+def test_profile_round_trip_and_malformed_data():
+    profile = RegionProfile("us", geometry=PlateGeometry(scene_characters=(5, 7)), layouts={"LLD": 1}, subregions={"va": {"LLD": 1}})
+    data = json.loads(json.dumps(profile.to_dict()))
+    assert RegionProfile.from_dict(data) == profile
+    broken = dict(data, geometry=dict(data["geometry"], scene_characters=[8, 4]))
+    with pytest.raises(ValueError, match="reversed"):
+        RegionProfile.from_dict(broken)
+    with pytest.raises(ValueError, match="layouts"):
+        RegionProfile.from_dict(dict(data, layouts={"LX": 1}))
+    with pytest.raises(ValueError, match="malformed"):
+        RegionProfile.from_dict({"code": "us"})
+
+
+def test_alphabet_and_layouts():
+    assert built_in_profile("us-va") is BUILT_IN["us"]
+    assert BUILT_IN["us"].accepts("ABC123") and not BUILT_IN["us"].accepts("ABC-12") and not BUILT_IN["us"].accepts("")
+    assert layout("AB12C") == "LLDDL"
+    with pytest.raises(ValueError, match="no region profile"):
+        built_in_profile("br")
+
+
+def test_the_shipped_model_carries_its_profile():
+    model = load_model()
+    assert model.region == "us" and model.profile.code == "us"
+    assert "va" in model.profile.subregions and model.profile.layouts == pooled_layouts(model.profile.subregions)
+
+
+def test_recognizer_regions():
+    model = load_model()
+    va = lpr.Recognizer(model, region="us-va")
+    assert va.region_known and va.profile.parent == "us" and va.layout_prior_counts()[1] == va.config.decoding.format_smoothing
+    general = lpr.Recognizer(model)
+    assert general.profile is model.profile and general.layout_prior_counts()[1] == general.config.decoding.general_format_smoothing
+    unknown = lpr.Recognizer(model, region="us-zz")
+    assert not unknown.region_known and unknown.profile is model.profile
+    with pytest.raises(ValueError, match="not 'br'"):
+        lpr.Recognizer(model, region="br")
+
+
+def test_geometry_comes_from_the_profile():
+    model = load_model()
+    image = lpr.read_image(SAMPLE_CROP)
+    assert lpr.Recognizer(model).recognize(image, cropped=True)[0].text == "685UWF"
+    # A region whose cropped plates have 7-9 characters finds no row of six here.
+    long_plates = dataclasses.replace(model.profile, geometry=dataclasses.replace(model.profile.geometry, cropped_characters=(7, 9)))
+    assert lpr.Recognizer(dataclasses.replace(model, profile=long_plates)).recognize(image, cropped=True) == []

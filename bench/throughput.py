@@ -21,7 +21,8 @@ import cv2
 from common import DEFAULT_SCENES, frames_of_size, machine, process_tree_cpu_seconds, scene_paths, write_results
 
 from lpr import Recognizer, load_model
-from lpr.batch import ImageResult, available_cores, recognize_paths
+from lpr.batch import available_cores, recognize_paths
+from lpr.records import ImageResult
 
 
 def comparable(result: ImageResult) -> str:

@@ -10,9 +10,31 @@ geometry, alphabet, layouts, look-alikes) is not here: it is in the model's Regi
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
+
+
+def _require(condition: bool, stage: str, message: str) -> None:
+    """Raise a one-line ValueError naming the stage unless condition holds."""
+    if not condition:
+        raise ValueError(f"{stage} settings: {message}")
+
+
+def _finite_numbers(settings: Any, stage: str) -> None:
+    """Raise ValueError when a number of a settings dataclass (or of its tuples) is NaN or infinite."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            for number in v if isinstance(v, tuple) else (v,):
+                _require(not isinstance(number, float) or math.isfinite(number), stage, f"{f.name} must be finite, got {value!r}")
+
+
+def _pair(value: tuple, positive: bool = True) -> bool:
+    """Whether value is two numbers, both > 0 (or >= 0 when not positive)."""
+    return len(value) == 2 and all(v > 0 if positive else v >= 0 for v in value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,20 @@ class LocalizationConfig:
     # Candidates overlapping more than this IoU are one plate seen twice.
     nms_iou: float = 0.7
 
+    def __post_init__(self) -> None:
+        stage = "localization"
+        _finite_numbers(self, stage)
+        _require(bool(self.scales) and all(v > 0 for v in self.scales), stage, f"scales must be positive, got {self.scales}")
+        _require(bool(self.gradient_levels) and all(v > 0 for v in self.gradient_levels), stage, f"gradient_levels must be positive, got {self.gradient_levels}")
+        for name in ("blackhat_kernel", "closing_kernel", "light_kernel", "clahe_grid"):
+            _require(_pair(getattr(self, name)), stage, f"{name} must be two positive sizes, got {getattr(self, name)}")
+        _require(self.max_side >= 0 and self.clahe_clip >= 0 and self.light_ratio > 0, stage, "max_side and clahe_clip must be >= 0, light_ratio > 0")
+        _require(self.light_window == 0 or (self.light_window >= 3 and self.light_window % 2 == 1), stage, f"light_window must be 0 or odd >= 3, got {self.light_window}")
+        _require(self.erode_iterations >= 0 and self.dilate_iterations >= 0, stage, "erode and dilate iterations must be >= 0")
+        _require(0 < self.min_width <= self.max_width and self.min_height > 0, stage, "plate blob sizes must be positive, min_width <= max_width")
+        _require(self.join_height_ratio >= 1 and self.join_overlap >= 0 and self.join_gap >= 0, stage, "join settings out of range")
+        _require(0 <= self.nms_iou <= 1, stage, f"nms_iou must be in [0, 1], got {self.nms_iou}")
+
 
 @dataclass(frozen=True)
 class VerifierConfig:
@@ -84,6 +120,14 @@ class VerifierConfig:
 
     # Fields that shape the descriptor: the trained weights fit only these values.
     DESCRIPTOR = ("window", "hog_cell", "hog_bins", "band_margin", "plate_window", "plate_margin")
+
+    def __post_init__(self) -> None:
+        stage = "verifier"
+        _finite_numbers(self, stage)
+        _require(_pair(self.window) and _pair(self.plate_window), stage, "windows must be two positive sizes")
+        _require(self.hog_cell > 0 and self.hog_bins > 0, stage, "hog_cell and hog_bins must be positive")
+        _require(_pair(self.band_margin, False) and _pair(self.plate_margin, False), stage, "margins must be two numbers >= 0")
+        _require(self.search_candidates >= 1, stage, f"search_candidates must be at least 1, got {self.search_candidates}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +201,22 @@ class SegmentationConfig:
     # Rounds of window search: each round's windows make room for the next (several merged characters).
     split_rounds: int = 3
 
+    def __post_init__(self) -> None:
+        stage = "segmentation"
+        _finite_numbers(self, stage)
+        _require(self.plate_height >= 8, stage, f"plate_height must be at least 8 px, got {self.plate_height}")
+        _require(self.block_size >= 3 and self.block_size % 2 == 1, stage, f"block_size must be odd and at least 3, got {self.block_size}")
+        _require(bool(self.dark_offsets or self.light_offsets), stage, "dark_offsets and light_offsets cannot both be empty")
+        _require(all(o >= 0 for o in (*self.dark_offsets, *self.light_offsets)), stage, "threshold offsets must be >= 0")
+        _require(0 < self.min_aspect <= self.max_aspect and 0 <= self.min_fill <= self.max_fill <= 1, stage, "character aspect or fill range out of order")
+        tolerances = (self.height_tolerance, self.center_tolerance, self.max_horizontal_overlap, self.row_height_spread, self.row_pitch_tolerance, self.row_line_tolerance)
+        _require(all(t >= 0 for t in tolerances) and self.max_width_ratio > 0, stage, "row tolerances must be >= 0")
+        _require(self.split_width >= 0 and self.split_step > 0 and self.min_split_height >= 0, stage, "split window sizes out of range")
+        _require(self.split_gap >= 0 and self.end_split_tolerance >= 0 and self.max_band_window_height >= 0, stage, "split places out of range")
+        _require(self.band_margin is None or self.band_margin >= 0, stage, "band_margin must be >= 0 or null")
+        _require(self.line_length >= 0 and self.split_rounds >= 0 and self.min_colour_character_height >= 0, stage, "line_length, split_rounds and colour height must be >= 0")
+        _require(self.max_ink_colour_distance is None or self.max_ink_colour_distance >= 0, stage, "max_ink_colour_distance must be >= 0 or null")
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
@@ -175,6 +235,11 @@ class FeatureConfig:
     # HOG bins of the shading (0 = off).
     gray_hog_bins: int = 9
 
+    def __post_init__(self) -> None:
+        stage = "features"
+        _require(_pair(self.char_size) and all(_pair(b) for b in self.block_sizes), stage, "char_size and block sizes must be positive pairs")
+        _require(min(self.hog_cell, self.gray_hog_cell) > 0 and min(self.hog_bins, self.gray_hog_bins) >= 0, stage, "HOG cells must be positive, bins >= 0")
+
 
 @dataclass(frozen=True)
 class DecodingConfig:
@@ -192,6 +257,13 @@ class DecodingConfig:
     lookalike_share: float = 0.05
     # A row end is dropped when the rest reads in a layout this much commoner (times its doubt; 0 = never).
     dropped_end_weight: float = 0.1
+
+    def __post_init__(self) -> None:
+        stage = "decoding"
+        _finite_numbers(self, stage)
+        _require(self.top_n >= 1 and self.alternatives_per_character >= 1, stage, "top_n and alternatives_per_character must be at least 1")
+        _require(self.format_smoothing > 0 and self.general_format_smoothing > 0, stage, "format smoothings must be positive")
+        _require(0 <= self.lookalike_share <= 1 and self.dropped_end_weight >= 0, stage, "lookalike_share must be in [0, 1], dropped_end_weight >= 0")
 
 
 @dataclass(frozen=True)
@@ -220,6 +292,15 @@ class SceneConfig:
     sure_confidence: float = 0.5
     # A short reading gives way to a longer one of its place that the verifier scores at least this.
     whole_plate_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        stage = "scene"
+        _finite_numbers(self, stage)
+        _require(self.read_candidates >= 1 and self.fallback_candidates >= 0, stage, "read_candidates must be at least 1, fallback_candidates >= 0")
+        _require(self.crop_margin >= 0 and self.short_reading_characters >= 0, stage, "crop_margin and short_reading_characters must be >= 0")
+        _require(0 <= self.duplicate_iou <= 1, stage, f"duplicate_iou must be in [0, 1], got {self.duplicate_iou}")
+        confidences = (self.min_confidence, self.min_character_confidence, self.sure_confidence)
+        _require(all(c >= 0 for c in confidences), stage, "confidence thresholds must be >= 0")
 
 
 STAGES = {
@@ -301,7 +382,11 @@ def _typed(value: Any, current: Any, name: str) -> Any:
 
 
 def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
-    """A Config and {"stage.field": value} in, a copy with those fields changed out; ValueError naming any unknown field or bad value."""
+    """A Config and {"stage.field": value} in, a copy with those fields changed out; ValueError naming any unknown field or bad value.
+
+    A stage's fields change together, so a pair of settings may move past each other.
+    """
+    changes: dict[str, dict[str, Any]] = {}
     for name, value in overrides.items():
         stage, _, field_name = name.partition(".")
         section = getattr(config, stage, None) if stage in STAGES else None
@@ -309,9 +394,8 @@ def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
             raise ValueError(f"no setting {name!r} (settings are STAGE.FIELD with STAGE one of {', '.join(STAGES)})")
         # Optional fields (None = off) keep the type of their default.
         current = getattr(section, field_name)
-        typed = _typed(value, getattr(STAGES[stage](), field_name) if current is None else current, name)
-        config = replace(config, **{stage: replace(section, **{field_name: typed})})
-    return config
+        changes.setdefault(stage, {})[field_name] = _typed(value, getattr(STAGES[stage](), field_name) if current is None else current, name)
+    return replace(config, **{stage: replace(getattr(config, stage), **values) for stage, values in changes.items()})
 
 
 def parse_override(assignment: str) -> tuple[str, Any]:

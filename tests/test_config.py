@@ -58,14 +58,16 @@ def _class_node(name: str) -> ast.ClassDef:
 
 
 def altered(value):
-    """A setting's value in, a different value of the same type out."""
+    """A setting's value in, a different value of the same type that is still valid out (odd sizes stay odd, fractions stay in range)."""
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
-        return value + 1
+        return value + 2
     if isinstance(value, float):
-        return value + 0.125
+        return value * 0.75 if value else 0.125
     if isinstance(value, tuple):
+        if len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+            return [altered(v) for v in value]
         return list(value[:-1]) if len(value) > 1 else [*value, *value]
     raise AssertionError(f"no alteration for {value!r}")
 
@@ -132,6 +134,23 @@ def test_bad_overrides_are_one_line_errors(overrides, message):
     with pytest.raises(ValueError, match=message) as error:
         with_overrides(Config(), overrides)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"segmentation.plate_height": 0}, "plate_height"),
+        ({"segmentation.block_size": 40}, "block_size must be odd"),
+        ({"segmentation.dark_offsets": [], "segmentation.light_offsets": []}, "cannot both be empty"),
+        ({"scene.sure_confidence": float("nan")}, "must be finite"),
+        ({"localization.scales": []}, "scales must be positive"),
+        ({"decoding.top_n": 0}, "top_n"),
+        ({"verifier.search_candidates": 0}, "search_candidates"),
+    ],
+)
+def test_values_no_stage_can_run_with_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        with_overrides(Config(), overrides)
 
 
 def test_from_dict_refuses_unknown_stages():

@@ -1,23 +1,30 @@
-"""lpr.plate_formats: layouts of plate texts, formats learned per state, readings re-ranked by a state's layouts."""
+"""lpr.decoding: layouts of plate texts, texts re-ranked by a region's layouts, look-alikes, and the row ends a layout drops."""
 
 from __future__ import annotations
 
 import pytest
 
 from lpr.classification import CharacterGuess, CharacterPrediction
-from lpr.plate_formats import (
-    all_formats,
+from lpr.config import DecodingConfig
+from lpr.decoding import (
     best_text_for_layout,
-    layout,
-    learn_formats,
+    layout_candidates,
+    layout_fitting_span,
     lookalike_predictions,
     read_with_formats,
+    text_candidates,
 )
+from lpr.region import PlateGeometry, layout, pooled_layouts
+from lpr.training.model import learn_formats
 
 
 def guesses(*options: tuple[tuple[str, float], ...]) -> list[CharacterPrediction]:
     """Per-position (char, probability) options in, CharacterPredictions out."""
     return [CharacterPrediction(tuple(CharacterGuess(c, p) for c, p in position)) for position in options]
+
+
+def prediction(*options: tuple[str, float]) -> CharacterPrediction:
+    return CharacterPrediction(tuple(CharacterGuess(c, p) for c, p in options))
 
 
 # "ABC1O34": the shapes say O at position 5 (slightly), the state's layout says a digit.
@@ -30,6 +37,13 @@ AMBIGUOUS = guesses(
     (("3", 0.9), ("B", 0.1)),
     (("4", 0.9), ("A", 0.1)),
 )
+
+# Shapes read "AB0" a little better than "ABO".
+PREDICTIONS = [prediction(("A", 0.9)), prediction(("B", 0.9), ("8", 0.1)), prediction(("0", 0.6), ("O", 0.4))]
+
+# The fewest characters of a scene plate's row (4 for the US): a row this short is never shortened.
+FEWEST = PlateGeometry().scene_characters[0]
+DROPPED_END_WEIGHT = DecodingConfig().dropped_end_weight
 
 
 @pytest.mark.parametrize("text, expected", [("ABC1234", "LLLDDDD"), ("", ""), ("0O1I", "DLDL"), ("9", "D")])
@@ -64,10 +78,10 @@ def test_read_with_formats_with_no_fitting_layout_is_empty():
     assert read_with_formats(AMBIGUOUS, {"DDDDDD": 3}) == []
 
 
-def test_all_formats_adds_up_every_states_layouts():
-    merged = all_formats({"md": {"LLLDDDD": 3, "DLLDDD": 1}, "va": {"LLLDDDD": 2}, "wy": {}})
+def test_pooled_layouts_add_up_every_states_layouts():
+    merged = pooled_layouts({"md": {"LLLDDDD": 3, "DLLDDD": 1}, "va": {"LLLDDDD": 2}, "wy": {}})
     assert merged == {"DLLDDD": 1, "LLLDDDD": 5}
-    assert all_formats({}) == {}
+    assert pooled_layouts({}) == {}
 
 
 def test_lookalike_predictions_adds_the_missing_twin_and_reports_the_pooled_glyph():
@@ -96,3 +110,60 @@ def test_lookalike_predictions_leaves_other_characters_alone():
 def test_lookalike_predictions_rejects_a_share_outside_0_1():
     with pytest.raises(ValueError, match="share"):
         lookalike_predictions(AMBIGUOUS[4], ("0O",), 1.5)
+
+
+def test_without_formats_the_candidates_are_the_plain_ones():
+    assert layout_candidates(PREDICTIONS, None, 5) == text_candidates(PREDICTIONS, 5)
+    assert layout_candidates(PREDICTIONS, {}, 5) == text_candidates(PREDICTIONS, 5)
+
+
+def test_a_states_layout_ranks_its_reading_first_and_keeps_the_others():
+    candidates = layout_candidates(PREDICTIONS, {"LLL": 5}, 5)
+    assert candidates[0].plate == "ABO"
+    assert candidates[0].confidence == pytest.approx(0.9 * 0.9 * 0.4)
+    assert "AB0" in [c.plate for c in candidates]
+    assert len({c.plate for c in candidates}) == len(candidates) <= 5
+
+
+def test_a_common_layout_turns_a_sure_0_into_the_o_of_a_serial():
+    # "0" by shape, and O not even among the guesses: the state's layout LLL decides once
+    # a small share of the glyph's probability goes to its twin.
+    predictions = [prediction(("A", 0.9)), prediction(("B", 0.9)), prediction(("0", 0.98), ("D", 0.02))]
+    assert layout_candidates(predictions, {"LLL": 50}, 5, 0.5)[0].plate == "ABD"
+    pairs = [lookalike_predictions(p, ("0O",), 0.05) for p in predictions]
+    candidates = layout_candidates([r for r, _ in pairs], {"LLL": 50}, 5, 0.5, [r for _, r in pairs])
+    assert candidates[0].plate == "ABO"
+    # Its confidence is the glyph's, not the twin's small share.
+    assert candidates[0].confidence == pytest.approx(0.9 * 0.9 * 0.98)
+
+
+def test_a_layout_of_another_length_changes_nothing():
+    assert layout_candidates(PREDICTIONS, {"LLLDDDD": 5}, 5) == text_candidates(PREDICTIONS, 5)
+
+
+def sure_row(text: str, confidence: float = 0.9) -> list[CharacterPrediction]:
+    return [prediction((c, confidence)) for c in text]
+
+
+def test_a_logo_read_as_a_leading_letter_goes_when_the_rest_fits_a_common_layout():
+    # Maine's ribbon read as a sure "A" before 100AJA: LDDDLLL was never seen, DDDLLL often.
+    row = sure_row("A100AJA")
+    scores = [p.confidence for p in row]
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (1, 7)
+    # The same on the right: a trailing letter after a serial of a common layout.
+    trailing = sure_row("100AJA") + [prediction(("K", 0.9))]
+    assert layout_fitting_span([0.9] * 7, trailing, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 6)
+
+
+def test_a_row_in_a_seen_layout_keeps_its_ends():
+    row = sure_row("A100AJA")
+    scores = [p.confidence for p in row]
+    # Its own layout seen as often as the shorter one: the whole row stays.
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10, "LDDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 7)
+    # A sure end (score 1) is never dropped, a weight of 0 drops nothing, and a row of
+    # the fewest characters is never shortened.
+    assert layout_fitting_span([1.0] + scores[1:], row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 7)
+    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, 0.0, FEWEST) == (0, 7)
+    short = sure_row("A100")
+    assert FEWEST == len(short)
+    assert layout_fitting_span([0.9] * 4, short, {"DDD": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 4)

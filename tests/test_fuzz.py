@@ -17,8 +17,8 @@ from lpr.features import bbps_features
 from lpr.imageio import decode_image, header_size
 from lpr.localization import plate_candidates
 from lpr.model import load_model
-from lpr.recognizer import Recognizer
-from lpr.segmentation import segment_characters, segmentation_variants
+from lpr.pipeline import Recognizer
+from lpr.segmentation import candidate_variants, segment_plate
 
 CONFIG = Config()
 # Bounded so the module stays within a few seconds per property on two cores.
@@ -61,7 +61,7 @@ def is_bgr8(image: np.ndarray) -> bool:
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer(load_model(), CONFIG)
+    return Recognizer(load_model())
 
 
 @FUZZ
@@ -103,8 +103,21 @@ def test_plate_candidates(image: np.ndarray):
 
 @FUZZ
 @given(images())
-def test_segmentation(image: np.ndarray):
-    for segment in (lambda im: [segment_characters(im, CONFIG.segmentation)], lambda im: segmentation_variants(im, CONFIG.segmentation)):
+def test_segmentation(recognizer: Recognizer, image: np.ndarray):
+    classifier = recognizer.model.classifier
+    geometry = recognizer.profile.geometry
+
+    def predict(crops):
+        return classifier.predict([c.mask for c in crops], 3, [c.gray for c in crops])
+
+    def segmented(im):
+        plate = segment_plate(im, predict, CONFIG.segmentation, geometry)
+        if plate is None:
+            return []
+        assert len(plate.predictions) == len(plate.segmentation.characters)
+        return [plate.segmentation]
+
+    for segment in (segmented, lambda im: candidate_variants(im, CONFIG.segmentation, geometry.character_height)):
         try:
             results = segment(image)
         except ValueError:

@@ -5,18 +5,23 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import conftest
 import cv2
 import numpy as np
 import pytest
-
 from conftest import few_images
-from lpr.config import LocalizationConfig
+
+from lpr.config import LocalizationConfig, SceneConfig, VerifierConfig
 from lpr.datasets import load_dataset
 from lpr.geometry import Box
 from lpr.imageio import read_image
 from lpr.localization import PlateCandidate, frame_scale, joined_pairs, morphology_steps, plate_candidates, to_gray
 
 CONFIG = LocalizationConfig()
+# Candidates a scene reads first (plate_candidates returns all of them unless given a limit).
+READ = SceneConfig().read_candidates
+# Candidates the verifier ranks per scene.
+SEARCHED = VerifierConfig().search_candidates
 
 
 def first_scene(folder: Path, name: str = "scene-02.jpg") -> tuple[np.ndarray, Box]:
@@ -50,8 +55,10 @@ def test_blank_and_tiny_frames_give_no_candidates() -> None:
 
 def test_candidates_are_ranked_inside_the_frame_and_capped(samples: Path) -> None:
     image, _ = first_scene(samples / "scenes")
-    candidates = plate_candidates(image, CONFIG)
-    assert 0 < len(candidates) <= CONFIG.max_candidates
+    candidates = plate_candidates(image, CONFIG, limit=READ)
+    assert 0 < len(candidates) <= READ
+    # The limit keeps the best: the first of all the candidates.
+    assert candidates == plate_candidates(image, CONFIG)[:READ]
     scores = [c.score for c in candidates]
     assert scores == sorted(scores, reverse=True)
     height, width = image.shape[:2]
@@ -60,7 +67,7 @@ def test_candidates_are_ranked_inside_the_frame_and_capped(samples: Path) -> Non
 
 def test_synthetic_scene_yields_its_plate(samples: Path) -> None:
     image, truth = first_scene(samples / "scenes")
-    assert overlaps(plate_candidates(image, CONFIG), truth)
+    assert overlaps(plate_candidates(image, CONFIG, limit=READ), truth)
     # Gray input gives the same candidates as BGR.
     assert plate_candidates(to_gray(image), CONFIG) == plate_candidates(image, CONFIG)
 
@@ -69,35 +76,41 @@ def test_plate_on_dark_car_over_asphalt_is_found_by_a_higher_gradient_level(samp
     # On a near-black car over textured asphalt, the closed gradient at its Otsu level
     # covers the whole frame; the plate's own blob appears only above it.
     image, truth = first_scene(samples / "scenes", "scene-01.jpg")
-    assert not overlaps(plate_candidates(image, replace(CONFIG, gradient_levels=(1.0,))), truth)
-    assert overlaps(plate_candidates(image, CONFIG), truth)
+    assert not overlaps(plate_candidates(image, replace(CONFIG, gradient_levels=(1.0,)), limit=READ), truth)
+    assert overlaps(plate_candidates(image, CONFIG, limit=READ), truth)
 
 
 def test_a_higher_gradient_level_only_adds_candidates(samples: Path) -> None:
-    # Its tighter blob of a plate must not displace the lower level's blob of it.
-    uncapped = replace(CONFIG, max_candidates=1000)
-    for path in sorted((samples / "scenes").glob("*.jpg")) + few_images(4):
+    # Its tighter blob of a plate must not displace the lower level's blob of it: on any
+    # scene, every candidate of the Otsu level alone is still a candidate with both levels.
+    scenes = sorted((samples / "scenes").glob("*.jpg")) + few_images(4)
+    added = []
+    for path in scenes:
         image = read_image(path)
-        alone = {c.box for c in plate_candidates(image, replace(uncapped, gradient_levels=CONFIG.gradient_levels[:1]))}
-        together = {c.box for c in plate_candidates(image, uncapped)}
-        assert alone < together
+        alone = {c.box for c in plate_candidates(image, replace(CONFIG, gradient_levels=CONFIG.gradient_levels[:1]))}
+        together = {c.box for c in plate_candidates(image, CONFIG)}
+        assert alone <= together, path
+        added.append(alone < together)
+    # And on the real scenes (when ../shared/data is there) the higher level does add some.
+    # The shipped samples alone may not need it: their plates stand out at the Otsu level.
+    real = [i for i, path in enumerate(scenes) if path.is_relative_to(conftest.SHARED_DATA)]
+    if real:
+        assert any(added[i] for i in real), "the higher gradient level added no candidate to any real scene"
 
 
 def test_gradient_levels_find_more_real_plates(shared_data: Path) -> None:
     dataset = load_dataset(shared_data / "us-scenes")
-    searched = replace(CONFIG, max_candidates=CONFIG.verifier.search_candidates)
 
     def found(config: LocalizationConfig) -> int:
-        return sum(any(c.box.iou(i.plates[0].box) > 0.4 for c in plate_candidates(read_image(i.path), config)) for i in dataset.images)
+        return sum(any(c.box.iou(i.plates[0].box) > 0.4 for c in plate_candidates(read_image(i.path), config, limit=SEARCHED)) for i in dataset.images)
 
-    assert found(searched) > found(replace(searched, gradient_levels=(1.0,))) >= 0.9 * len(dataset.images)
+    assert found(CONFIG) > found(replace(CONFIG, gradient_levels=(1.0,))) >= 0.9 * len(dataset.images)
 
 
 def test_real_scene_yields_its_plate(shared_data: Path) -> None:
     dataset = load_dataset(shared_data / "us-scenes")
     # Localization is a recall stage: most plates must be among the candidates the verifier ranks.
-    searched = replace(CONFIG, max_candidates=CONFIG.verifier.search_candidates)
-    found = sum(overlaps(plate_candidates(read_image(i.path), searched), i.plates[0].box) for i in dataset.images[:5])
+    found = sum(overlaps(plate_candidates(read_image(i.path), CONFIG, limit=SEARCHED), i.plates[0].box) for i in dataset.images[:5])
     assert found >= 4
 
 
@@ -111,11 +124,11 @@ def test_4k_frame_boxes_come_back_in_full_resolution(samples: Path) -> None:
     image, truth = first_scene(samples / "scenes")
     big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
     limited = replace(CONFIG, max_side=max(image.shape[:2]))
-    candidates = plate_candidates(big, limited)
+    candidates = plate_candidates(big, limited, limit=READ)
     assert overlaps(candidates, truth.scaled(3), iou=0.3)
     # Searched at the original size, so the boxes are the original ones scaled up, up to
     # what resampling the frame up and back down changes (near-equal fill scores may swap).
-    small = plate_candidates(image, limited)
+    small = plate_candidates(image, limited, limit=READ)
     shrunk = [c.box.scaled(1 / 3) for c in candidates]
     assert all(any(b.iou(c.box) > 0.7 for b in shrunk) for c in small[:3])
 

@@ -1,10 +1,8 @@
-"""lpr.segmentation: thresholding, character-shaped components, the character row of a plate."""
+"""lpr.segmentation.components: thresholding, character-shaped components, bands and windows."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,20 +10,16 @@ import pytest
 
 from lpr.config import SegmentationConfig
 from lpr.geometry import Box
-from lpr.segmentation import (
+from lpr.region import built_in_profile
+from lpr.segmentation.components import (
     Candidates,
     CharacterCrop,
-    band_windows,
     band_candidates,
+    band_windows,
     candidate_variants,
     changed_candidates,
     character_band,
     in_line,
-    row_group,
-    horizontal_overlap,
-    pooled_row,
-    segment_characters,
-    segmentation_variants,
     split_windows,
     threshold_plate,
     unlined_candidates,
@@ -33,13 +27,8 @@ from lpr.segmentation import (
 )
 
 CONFIG = SegmentationConfig()
-
-
-def labeled_crops(folder: Path, limit: int | None = None) -> list[tuple[np.ndarray, str]]:
-    """A folder with labels.csv in, (BGR image, plate text) pairs out."""
-    with open(folder / "labels.csv", newline="") as stream:
-        rows = list(csv.DictReader(stream))[:limit]
-    return [(cv2.imread(str(folder / r["image"])), r["plate"]) for r in rows]
+# The US plates' character heights (fractions of the plate's), which decide which components are character-shaped.
+HEIGHTS = built_in_profile("us").geometry.character_height
 
 
 def synthetic_plate(text_boxes: int = 6) -> np.ndarray:
@@ -63,13 +52,15 @@ def test_bad_polarity_and_bad_images_raise():
         threshold_plate(np.zeros((10, 10), np.uint8), "grey", 5, CONFIG)
     for bad in (np.zeros((2, 2, 3), np.uint8), np.zeros((20, 20, 3), np.float32), np.zeros((20, 20, 4), np.uint8)):
         with pytest.raises(ValueError):
-            segment_characters(bad, CONFIG)
+            candidate_variants(bad, CONFIG, HEIGHTS)
 
 
-def test_bars_segment_left_to_right_with_boxes_on_the_bars():
-    segmentation = segment_characters(synthetic_plate(6), CONFIG)
-    assert len(segmentation.characters) == 6
-    for i, character in enumerate(segmentation.characters):
+def test_bars_are_components_left_to_right_with_boxes_on_the_bars():
+    # The first setting (dark, the first offset): the one lpr.segmentation.segment_characters used to read.
+    dark = candidate_variants(synthetic_plate(6), CONFIG, HEIGHTS)[0]
+    assert (dark.polarity, dark.offset, dark.character_height) == ("dark", CONFIG.dark_offsets[0], HEIGHTS)
+    assert len(dark.characters) == 6
+    for i, character in enumerate(dark.characters):
         # Boxes are in plate pixels; masks stay at the working height (plate_height) for the classifier.
         assert abs(character.box.x - (12 + 30 * i)) <= 2 and abs(character.box.h - 37) <= 2
         assert character.mask.ndim == 2 and character.mask.dtype == np.uint8 and character.mask.max() == 255
@@ -77,32 +68,13 @@ def test_bars_segment_left_to_right_with_boxes_on_the_bars():
 
 def test_one_variant_per_polarity_and_offset():
     settings = len(CONFIG.dark_offsets) + len(CONFIG.light_offsets)
-    assert len(segmentation_variants(synthetic_plate(), CONFIG)) == settings
-    assert len(candidate_variants(synthetic_plate(), CONFIG)) == settings
+    variants = candidate_variants(synthetic_plate(), CONFIG, HEIGHTS)
+    assert len(variants) == settings
+    assert [(v.polarity, v.offset) for v in variants] == [("dark", o) for o in CONFIG.dark_offsets] + [("light", o) for o in CONFIG.light_offsets]
     dark_only = SegmentationConfig(dark_offsets=(5, 20), light_offsets=())
-    assert [(v.polarity, v.offset) for v in candidate_variants(synthetic_plate(), dark_only)] == [("dark", 5), ("dark", 20)]
-
-
-def test_pooled_row_keeps_the_best_of_rival_cuts_and_drops_an_off_row_box():
-    boxes = [Box(0, 10, 10, 40), Box(20, 10, 10, 40), Box(21, 10, 9, 40), Box(40, 10, 10, 40), Box(60, 0, 10, 12)]
-    scores = [0.9, 0.5, 0.8, 0.9, 0.99]
-    assert pooled_row(boxes, scores, CONFIG) == (0, 2, 3)
-    assert horizontal_overlap(boxes[1], boxes[2]) == pytest.approx(1.0)
-    with pytest.raises(ValueError):
-        pooled_row(boxes, scores[:2], CONFIG)
-
-
-def test_synthetic_sample_plates_segment_into_their_character_count(samples):
-    for plate, text in labeled_crops(samples / "crops"):
-        counts = [len(v.characters) for v in segmentation_variants(plate, CONFIG)]
-        assert len(text) in counts, (text, counts)
-
-
-def test_most_real_crops_have_a_setting_with_the_right_character_count(shared_data):
-    crops = labeled_crops(shared_data / "us-plates", limit=40)
-    right = sum(len(text) in [len(v.characters) for v in segmentation_variants(plate, CONFIG)] for plate, text in crops)
-    # Cross-validation finds about 85% of real crops with the right count; 40 crops leave some slack.
-    assert right >= 0.7 * len(crops)
+    assert [(v.polarity, v.offset) for v in candidate_variants(synthetic_plate(), dark_only, HEIGHTS)] == [("dark", 5), ("dark", 20)]
+    with pytest.raises(ValueError, match="no threshold offsets"):
+        candidate_variants(synthetic_plate(), SegmentationConfig(dark_offsets=(), light_offsets=()), HEIGHTS)
 
 
 def merged_component() -> CharacterCrop:
@@ -135,7 +107,7 @@ def merged_binary() -> Candidates:
     for x in (20, 50, 80):
         binary[30:90, 2 * x : 2 * x + 20] = 255
     binary[50:70, 120:160] = 255  # the blob joining the second and third bars
-    return Candidates((), "dark", 10, binary, 255 - binary, 2.0)
+    return Candidates((), "dark", 10, binary, 255 - binary, 2.0, HEIGHTS)
 
 
 def test_band_windows_cut_a_character_out_of_a_merged_blob():
@@ -187,7 +159,7 @@ def test_character_band_is_the_rows_median_extent_grown_by_the_margin():
 
 
 def test_cutting_to_the_band_frees_characters_touching_a_frame_line():
-    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG) if v.polarity == "dark")
+    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG, HEIGHTS) if v.polarity == "dark")
     # Bars and frame line are one component, far too wide for a character.
     assert not any(abs(c.box.h - 37) <= 3 for c in dark.characters)
     bars = [Box(12 + 30 * i, 12, 15, 37) for i in range(6)]
@@ -199,7 +171,7 @@ def test_cutting_to_the_band_frees_characters_touching_a_frame_line():
 
 
 def test_removing_long_horizontal_runs_frees_characters_touching_a_frame_line():
-    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG) if v.polarity == "dark")
+    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG, HEIGHTS) if v.polarity == "dark")
     freed = sorted(changed_candidates(unlined_candidates(dark, CONFIG), dark).characters, key=lambda c: c.box.x)
     assert len(freed) == 6
     for i, character in enumerate(freed):
@@ -208,15 +180,15 @@ def test_removing_long_horizontal_runs_frees_characters_touching_a_frame_line():
 
 
 def test_without_long_runs_or_with_line_length_zero_nothing_is_unlined():
-    plain = candidate_variants(synthetic_plate(6), CONFIG)[0]
+    plain = candidate_variants(synthetic_plate(6), CONFIG, HEIGHTS)[0]
     assert unlined_candidates(plain, CONFIG).characters == ()
-    framed = candidate_variants(plate_with_frame_line(), CONFIG)[0]
+    framed = candidate_variants(plate_with_frame_line(), CONFIG, HEIGHTS)[0]
     assert unlined_candidates(framed, CONFIG).characters != ()
     assert unlined_candidates(framed, dataclasses.replace(CONFIG, line_length=0)).characters == ()
 
 
 def test_an_empty_band_has_no_candidates_and_an_unchanged_cut_adds_none():
-    dark = candidate_variants(synthetic_plate(6), CONFIG)[0]
+    dark = candidate_variants(synthetic_plate(6), CONFIG, HEIGHTS)[0]
     assert band_candidates(dark, (70.0, 80.0), CONFIG).characters == ()
     whole = band_candidates(dark, (0.0, 60.0), CONFIG)
     assert len(whole.characters) == len(dark.characters)
@@ -229,12 +201,3 @@ def test_in_line_keeps_candidates_of_the_rows_height_and_line_up_to_the_band_hei
     boxes = [Box(100, 12, 14, 38), Box(120, 60, 14, 40), Box(140, 10, 14, 15), Box(160, 30 - band_high / 2, 30, band_high), Box(200, 0, 14, 80)]
     assert in_line(boxes, row, CONFIG) == [0, 3]  # not the one below, the short one, or the one twice as tall
     assert in_line(boxes, [], CONFIG) == []
-
-
-def test_row_group_prefers_the_heaviest_group_then_the_taller_one():
-    short_row = [Box(10 * i, 0, 5, 10) for i in range(3)]
-    tall_row = [Box(10 * i, 50, 5, 30) for i in range(3)]
-    assert row_group(short_row + tall_row, CONFIG) == [3, 4, 5]  # same size: the taller group
-    assert row_group(short_row + tall_row[:2], CONFIG) == [0, 1, 2]  # the larger group
-    assert row_group(short_row + tall_row, CONFIG, [1, 1, 1, 0.1, 0.1, 0.1]) == [0, 1, 2]  # the heavier group
-    assert row_group([], CONFIG) == [] and row_group(short_row, CONFIG, [0, 0, 0]) == []

@@ -1,4 +1,4 @@
-"""lpr.training: shrunk copies of training plates, labeling of characters (band cut included), training errors."""
+"""lpr.training.samples: shrunk copies of training plates, labeling of characters (band cut included)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import dataclasses
 
 import cv2
 import numpy as np
-import pytest
 
 from lpr.classification import NOT_CHARACTER
-from lpr.config import Config
+from lpr.config import SegmentationConfig
 from lpr.datasets.synthetic import glyph_mask, paint
-from lpr.errors import LprError
-from lpr.training import labeled_plate_characters, shrunk_plates, train_model
+from lpr.region import built_in_profile
+from lpr.training.samples import labeled_plate_characters, shrunk_plates
 
-CONFIG = Config()
-WITHOUT_BAND = dataclasses.replace(CONFIG, segmentation=dataclasses.replace(CONFIG.segmentation, band_margin=None))
+CONFIG = SegmentationConfig()
+WITHOUT_BAND = dataclasses.replace(CONFIG, band_margin=None)
+GEOMETRY = built_in_profile("us").geometry
 
 
 def plate_on_a_frame_line(text: str) -> np.ndarray:
@@ -43,8 +43,8 @@ def test_shrunk_plates_have_the_asked_heights_and_keep_the_aspect():
 def test_characters_on_a_frame_line_are_labeled_once_cut_to_their_band():
     text = "7BX4K2"
     plate = plate_on_a_frame_line(text)
-    assert labeled_plate_characters(plate, text, WITHOUT_BAND) is None  # one component with the frame line
-    labeled = labeled_plate_characters(plate, text, CONFIG)
+    assert labeled_plate_characters(plate, text, WITHOUT_BAND, GEOMETRY) is None  # one component with the frame line
+    labeled = labeled_plate_characters(plate, text, CONFIG, GEOMETRY)
     assert labeled is not None
     characters = [label for _, label in labeled if label != NOT_CHARACTER]
     assert set(characters) == set(text)
@@ -53,14 +53,4 @@ def test_characters_on_a_frame_line_are_labeled_once_cut_to_their_band():
 
 
 def test_a_plate_that_does_not_segment_into_its_text_is_unusable():
-    assert labeled_plate_characters(np.full((60, 200, 3), 220, np.uint8), "ABC123", CONFIG) is None
-
-
-def test_training_refuses_too_little_data_and_an_absent_state(samples):
-    from lpr.datasets import load_dataset
-
-    crops = load_dataset(samples / "crops")
-    with pytest.raises(LprError, match="not enough to train"):
-        train_model([dataclasses.replace(crops, images=())], progress=False)
-    with pytest.raises(LprError, match="no usable plates of state"):
-        train_model([crops], region="zz", progress=False)
+    assert labeled_plate_characters(np.full((60, 200, 3), 220, np.uint8), "ABC123", CONFIG, GEOMETRY) is None

@@ -398,6 +398,12 @@ def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     return replace(config, **{stage: replace(getattr(config, stage), **values) for stage, values in changes.items()})
 
 
+def fixed_by_training(name: str) -> bool:
+    """A "stage.field" name in, whether the trained weights fix it (the features, the verifier's descriptor) out."""
+    stage, _, field_name = name.partition(".")
+    return stage == "features" or (stage == "verifier" and field_name in VerifierConfig.DESCRIPTOR)
+
+
 def parse_override(assignment: str) -> tuple[str, Any]:
     """"stage.field=JSON value" in, (name, value) out; ValueError with a one-line reason when malformed."""
     name, equals, text = assignment.partition("=")

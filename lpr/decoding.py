@@ -1,7 +1,7 @@
 """Decoding: per-character guesses in, the plate's texts out, ranked by the region's letter/digit layouts.
 
 A layout writes each character of a plate as "L" (letter) or "D" (digit): "ABC1234" is
-"LLLDDDD". Knowing which layouts a state issues is how a reader tells O from 0 and I
+"LLLDDDD". Knowing which layouts a region issues is how a reader tells O from 0 and I
 from 1 when the shapes alone cannot.
 """
 
@@ -60,10 +60,10 @@ def _fitted_text(best: list[dict[str, CharacterGuess]], wanted: str) -> tuple[st
 def read_with_formats(
     predictions: Sequence[CharacterPrediction], formats: Mapping[str, int]
 ) -> list[tuple[str, float]]:
-    """Per-character guesses and a state's {layout: count} in, (text, score) per fitting layout out, best first.
+    """Per-character guesses and a region's {layout: count} in, (text, score) per fitting layout out, best first.
 
-    The score weighs the characters' probability by how common the layout is in the state,
-    so a slightly less likely reading in the state's usual layout wins over an unusual one.
+    The score weighs the characters' probability by how common the layout is in the region,
+    so a slightly less likely reading in the region's usual layout wins over an unusual one.
     """
     total = sum(formats.values())
     # Each position's best letter and digit are found once, not once per layout.
@@ -78,9 +78,9 @@ def read_with_formats(
 
 
 def layout_prior(formats: Mapping[str, int], text: str, smoothing: float) -> float:
-    """A state's {layout: count}, a plate text and a pseudo-count in, the smoothed share of the text's layout out.
+    """A region's {layout: count}, a plate text and a pseudo-count in, the smoothed share of the text's layout out.
 
-    An unseen layout keeps smoothing / (plates + smoothing): a state's few training plates
+    An unseen layout keeps smoothing / (plates + smoothing): a region's few training plates
     do not show every layout it issues (vanity plates, new series), so a clear reading in
     an unseen layout must still beat a doubtful one in a common layout.
     """
@@ -148,11 +148,11 @@ def layout_candidates(
     smoothing: float = 1.0,
     reported: list[CharacterPrediction] | None = None,
 ) -> list[TextCandidate]:
-    """Per-character guesses, the state's {layout: count} (or None) and a pseudo-count in, the top_n plate texts out.
+    """Per-character guesses, the region's {layout: count} (or None) and a pseudo-count in, the top_n plate texts out.
 
-    The plain candidates and the likeliest text of each of the state's layouts are ranked
-    by their probability times their layout's smoothed share in the state (layout_prior):
-    O/0 and I/1 look alike, the state's formats say which one fits. Confidences are the
+    The plain candidates and the likeliest text of each of the region's layouts are ranked
+    by their probability times their layout's smoothed share in the region (layout_prior):
+    O/0 and I/1 look alike, the region's layouts say which one fits. Confidences are the
     characters' probability in reported (the same guesses, unless look-alikes were pooled
     for ranking: see lookalike_predictions). Without formats this is text_candidates.
     """

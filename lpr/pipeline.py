@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .classification import CharacterPrediction
-from .config import Config, VerifierConfig, with_overrides
+from .config import Config, fixed_by_training, with_overrides
 from .decoding import decode_row, layout_prior
 from .geometry import Box, non_max_suppression, union_box
 from .localization import PlateCandidate, plate_candidates, to_gray
@@ -65,7 +65,7 @@ class Recognizer:
     def __init__(self, model: Model | str | None = None, region: str | None = None, overrides: Mapping[str, Any] | None = None):
         self.model = model if isinstance(model, Model) else load_model(model)
         self.overrides = dict(overrides or {})
-        fixed = [name for name in self.overrides if name.startswith("features.") or name.removeprefix("verifier.") in VerifierConfig.DESCRIPTOR]
+        fixed = [name for name in self.overrides if fixed_by_training(name)]
         if fixed:
             raise ValueError(f"setting {fixed[0]} is fixed by the model's trained weights: train a model with it instead")
         self.config: Config = with_overrides(self.model.config, self.overrides)

@@ -28,7 +28,7 @@ from pathlib import Path
 from joblib import Parallel, delayed
 
 import lpr
-from lpr.config import parse_override, with_overrides
+from lpr.config import fixed_by_training, parse_override, with_overrides
 from lpr.datasets import Dataset, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
 from lpr.model import save_model
@@ -68,7 +68,7 @@ def reading_overrides(model: lpr.Model, overrides: dict[str, object], source: st
     weights (features, the verifier's descriptor) needs the model trained again.
     """
     changed = {name: value for name, value in overrides.items() if with_overrides(model.config, {name: value}) != model.config}
-    fixed = [name for name in changed if name.startswith("features.") or name.removeprefix("verifier.") in lpr.VerifierConfig.DESCRIPTOR]
+    fixed = [name for name in changed if fixed_by_training(name)]
     if fixed:
         raise SystemExit(f"crossval: {source} was trained with other {', '.join(fixed)}; empty the --models folder to train again")
     return changed

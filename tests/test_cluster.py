@@ -16,7 +16,7 @@ from lpr.batch import recognize_paths
 from lpr.cli import main
 from lpr.errors import LprError
 from lpr.model import load_model
-from lpr.recognizer import Recognizer
+from lpr.pipeline import Recognizer
 
 # Seconds the scheduler and workers get to start; CI machines can be slow and busy.
 START_TIMEOUT_S = 90
@@ -89,11 +89,12 @@ def test_cluster_results_equal_the_local_run(scheduler: str, recognizer: Recogni
     assert [r.error is not None for r in remote] == [False, True, True] + [False] * (len(images) - 1)
 
 
-def test_cli_scheduler_output_equals_the_local_output(scheduler: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("reading", [[], ["--region", "us-va"], ["--state", "va"], ["--set", "scene.sure_confidence=0.9"]])
+def test_cli_scheduler_output_equals_the_local_output(scheduler: str, capsys: pytest.CaptureFixture[str], reading: list[str]) -> None:
     images = [str(p) for p in few_images(3)]
     outputs = []
     for options in (["--workers", "1"], ["--scheduler", scheduler]):
-        assert main(["recognize", *images, "--json", *options]) == 0
+        assert main(["recognize", *images, "--json", *reading, *options]) == 0
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         outputs.append([{k: v for k, v in line.items() if k != "processing_time_ms"} for line in lines])
     assert outputs[0] == outputs[1]

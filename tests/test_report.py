@@ -21,6 +21,7 @@ from lpr.errors import OutputExistsError
 from lpr.evaluation import Evaluation, FailedImage, FailurePictures, ImageOutcome, WorstFailures, evaluate, summarize
 from lpr.metrics import character_accuracy
 from lpr.report import marked_text, render_report, write_report
+from lpr.training import train_model
 
 PLATES = Path(__file__).resolve().parents[2] / "shared" / "data" / "us-plates"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,7 +110,7 @@ def real_report(tmp_path_factory) -> tuple[Path, Path, Evaluation]:
     if not (PLATES / "labels.csv").is_file():
         pytest.skip("shared data ../shared/data/us-plates not present")
     plates = load_dataset(PLATES)
-    model, _ = lpr.train_model([dataclasses.replace(plates, images=plates.images[EVALUATED : EVALUATED + 150])], progress=False)
+    model, _ = train_model([dataclasses.replace(plates, images=plates.images[EVALUATED : EVALUATED + 150])], progress=False)
     model_path = lpr.save_model(model, tmp_path_factory.mktemp("model") / "m.npz")
     subset = dataclasses.replace(plates, images=plates.images[:EVALUATED])
     evaluation = evaluate(lpr.Recognizer(model), subset, progress=False, keep_failures=8)

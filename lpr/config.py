@@ -235,11 +235,6 @@ class FeatureConfig:
     # HOG bins of the shading (0 = off).
     gray_hog_bins: int = 9
 
-    def __post_init__(self) -> None:
-        stage = "features"
-        _require(_pair(self.char_size) and all(_pair(b) for b in self.block_sizes), stage, "char_size and block sizes must be positive pairs")
-        _require(min(self.hog_cell, self.gray_hog_cell) > 0 and min(self.hog_bins, self.gray_hog_bins) >= 0, stage, "HOG cells must be positive, bins >= 0")
-
 
 @dataclass(frozen=True)
 class DecodingConfig:

@@ -73,8 +73,9 @@ def test_one_variant_per_polarity_and_offset():
     assert [(v.polarity, v.offset) for v in variants] == [("dark", o) for o in CONFIG.dark_offsets] + [("light", o) for o in CONFIG.light_offsets]
     dark_only = SegmentationConfig(dark_offsets=(5, 20), light_offsets=())
     assert [(v.polarity, v.offset) for v in candidate_variants(synthetic_plate(), dark_only, HEIGHTS)] == [("dark", 5), ("dark", 20)]
-    with pytest.raises(ValueError, match="no threshold offsets"):
-        candidate_variants(synthetic_plate(), SegmentationConfig(dark_offsets=(), light_offsets=()), HEIGHTS)
+    # Settings without any threshold offset are refused as soon as they are made.
+    with pytest.raises(ValueError, match="cannot both be empty"):
+        SegmentationConfig(dark_offsets=(), light_offsets=())
 
 
 def merged_component() -> CharacterCrop:

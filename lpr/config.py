@@ -287,6 +287,12 @@ class SceneConfig:
     sure_confidence: float = 0.5
     # A short reading gives way to a longer one of its place that the verifier scores at least this.
     whole_plate_score: float = 0.0
+    # Candidates centred on a sure plate already read are read too (their votes rarely change a sure text, and cost a read each).
+    reread_sure_plates: bool = True
+    # Once a plate is read surely, a further candidate is read only when its candidate score reaches this (None = always): most frames hold one plate.
+    other_plate_score: float | None = None
+    # A plate box is read again only when the first reading's plate evidence reaches this (None = always): junk read again is junk.
+    reread_score: float | None = None
 
     def __post_init__(self) -> None:
         stage = "scene"
@@ -296,6 +302,9 @@ class SceneConfig:
         _require(0 <= self.duplicate_iou <= 1, stage, f"duplicate_iou must be in [0, 1], got {self.duplicate_iou}")
         confidences = (self.min_confidence, self.min_character_confidence, self.sure_confidence)
         _require(all(c >= 0 for c in confidences), stage, "confidence thresholds must be >= 0")
+        for name in ("other_plate_score", "reread_score"):
+            value = getattr(self, name)
+            _require(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)), stage, f"{name} must be a number or null, got {value!r}")
 
 
 STAGES = {
@@ -309,7 +318,7 @@ STAGES = {
 
 
 # Settings that take null to turn their pass off.
-OPTIONAL = frozenset({"segmentation.band_margin", "segmentation.max_ink_colour_distance"})
+OPTIONAL = frozenset({"segmentation.band_margin", "segmentation.max_ink_colour_distance", "scene.other_plate_score", "scene.reread_score"})
 
 
 @dataclass(frozen=True)

@@ -48,20 +48,23 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     n, height, width = grids.shape
     gx = np.zeros_like(grids)
     gy = np.zeros_like(grids)
-    gx[:, :, 1:-1] = grids[:, :, 2:] - grids[:, :, :-2]
-    gy[:, 1:-1, :] = grids[:, 2:, :] - grids[:, :-2, :]
+    np.subtract(grids[:, :, 2:], grids[:, :, :-2], out=gx[:, :, 1:-1])
+    np.subtract(grids[:, 2:, :], grids[:, :-2, :], out=gy[:, 1:-1, :])
     # Not cv2.magnitude: its result depends on the arrays' memory alignment (SIMD or scalar
     # path), which would make the same image read differently from run to run.
     magnitude = np.hypot(gx, gy)
-    flat_x, flat_y = gx.reshape(-1, width), gy.reshape(-1, width)
     # cv2.phase (degrees, about 0.3 degrees accurate, the same on every alignment) is many
     # times faster than np.arctan2.
+    angle = cv2.phase(gx.reshape(-1, width), gy.reshape(-1, width), angleInDegrees=True)
+    angle *= bins / 180.0
     # Unsigned orientation: a stroke's two edges point opposite ways but mean the same stroke.
-    index = ((cv2.phase(flat_x, flat_y, angleInDegrees=True) * (bins / 180.0)).astype(np.int64) % bins).reshape(grids.shape)
+    slot = angle.astype(np.int64).reshape(grids.shape)
+    slot %= bins
+    # Each pixel's histogram slot: its bin, within its cell, within its character.
     rows, cols = height // cell, width // cell
-    cell_of = (np.arange(height)[:, None] // cell) * cols + np.arange(width)[None, :] // cell
-    slot = ((np.arange(n)[:, None, None] * (rows * cols) + cell_of) * bins + index).ravel()
-    histograms = np.bincount(slot, magnitude.ravel(), n * rows * cols * bins).reshape(n, rows, cols, bins)
+    slot += ((np.arange(height)[:, None] // cell) * cols + np.arange(width)[None, :] // cell) * bins
+    slot += (np.arange(n) * (rows * cols * bins))[:, None, None]
+    histograms = np.bincount(slot.ravel(), magnitude.ravel(), n * rows * cols * bins).reshape(n, rows, cols, bins)
     blocks = np.concatenate(
         [histograms[:, :-1, :-1], histograms[:, :-1, 1:], histograms[:, 1:, :-1], histograms[:, 1:, 1:]], axis=3
     )
@@ -69,19 +72,24 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     return blocks.reshape(n, -1).astype(np.float32)
 
 
-def fit_to_size(ink: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
-    """(h, w) or (h, w, c) float32 ink in [0, 1] in, (H, W) or (H, W, c) float32 ink in [0, 1] out, padded to char_size's aspect with 0, centred and resized."""
+def padded_canvas(shape: tuple[int, ...], char_size: tuple[int, int]) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """An (h, w, ...) shape and the (H, W) character size in, a zero float32 canvas of char_size's aspect holding it and the (rows, columns) where it goes, centred, out."""
     height, width = char_size
-    h, w = ink.shape[:2]
+    h, w = shape[:2]
     # Pad to the target aspect instead of stretching, so a narrow "1" keeps its shape
     # and does not turn into a block that looks like a wide letter.
     target_w = max(w, int(np.ceil(h * width / height)))
     target_h = max(h, int(np.ceil(w * height / width)))
-    canvas = np.zeros((target_h, target_w, *ink.shape[2:]), np.float32)
     top, left = (target_h - h) // 2, (target_w - w) // 2
-    canvas[top : top + h, left : left + w] = ink
+    return np.zeros((target_h, target_w, *shape[2:]), np.float32), (slice(top, top + h), slice(left, left + w))
+
+
+def fit_to_size(ink: np.ndarray, char_size: tuple[int, int]) -> np.ndarray:
+    """(h, w) or (h, w, c) float32 ink in [0, 1] in, (H, W) or (H, W, c) float32 ink in [0, 1] out, padded to char_size's aspect with 0, centred and resized."""
+    canvas, place = padded_canvas(ink.shape, char_size)
+    canvas[place] = ink
     # INTER_AREA's float sums can overshoot 1 by a rounding error; coverage is a fraction.
-    return np.clip(cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    return np.clip(cv2.resize(canvas, (char_size[1], char_size[0]), interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
 
 def check_mask(mask: np.ndarray, gray: np.ndarray | None = None) -> None:
@@ -139,9 +147,17 @@ def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays
     if len(masks) == 0:
         return np.zeros((0, feature_length(config)), np.float32)
     if config.gray_hog_bins and grays is not None:
-        # Ink and shading as two channels of one image: one resize each character, not two.
-        both = np.stack([fit_to_size(np.dstack([(m > 0).astype(np.float32), shading(m, g)]), config.char_size) for m, g in zip(masks, grays)])
-        grids, shades = np.ascontiguousarray(both[..., 0]), np.ascontiguousarray(both[..., 1])
+        height, width = config.char_size
+        both = np.empty((len(masks), 2, height, width), np.float32)
+        for i, (mask, gray) in enumerate(zip(masks, grays)):
+            # Ink and shading as two channels of one image: one resize each character, not two.
+            canvas, place = padded_canvas((*mask.shape, 2), config.char_size)
+            canvas[place + (0,)] = mask > 0
+            canvas[place + (1,)] = shading(mask, gray)
+            both[i] = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+        # As fit_to_size: INTER_AREA's float sums can overshoot 1 by a rounding error.
+        np.clip(both, 0.0, 1.0, out=both)
+        grids, shades = both[:, 0], both[:, 1]
     else:
         grids = np.stack([normalize_character(m, config.char_size) for m in masks])
         shades = grids

@@ -31,6 +31,15 @@ class Box:
         union = self.area + other.area - inter
         return inter / union if union else 0.0
 
+    @property
+    def centre(self) -> tuple[float, float]:
+        """The (x, y) centre in pixels."""
+        return self.x + self.w / 2, self.y + self.h / 2
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        """Whether the (x, y) point lies inside the box (edges included)."""
+        return self.x <= point[0] <= self.x + self.w and self.y <= point[1] <= self.y + self.h
+
     def scaled(self, factor: float) -> Box:
         """The same box in an image resized by factor."""
         return Box(round(self.x * factor), round(self.y * factor), round(self.w * factor), round(self.h * factor))

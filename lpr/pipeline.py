@@ -148,11 +148,16 @@ class Recognizer:
         scored: list[tuple[float, PlateReading]] = []
         everything_judged: list[tuple[float, PlateReading]] = []
         rules = self.config.scene
-        sure = rules.sure_confidence
-        for rank, candidate in enumerate(self.candidates_to_read(image, gray)):
-            if rank >= rules.read_candidates and any(r.confidence >= sure for _, r in scored):
+        for rank, (candidate, plate_likeness) in enumerate(self.scored_candidates(image, gray)):
+            sure = any(r.confidence >= rules.sure_confidence for _, r in scored)
+            if sure and rank >= rules.read_candidates:
                 break
-            judged = [(self._plate_evidence(gray, r), r) for r in self.candidate_readings(image, candidate)]
+            # Once a plate is read surely, only likely plates elsewhere are still worth a read.
+            if sure and rules.other_plate_score is not None and plate_likeness < rules.other_plate_score:
+                continue
+            if not rules.reread_sure_plates and any(self._is_sure(r) and r.box.contains(candidate.box.centre) for _, r in scored):
+                continue
+            judged = self.judged_readings(image, gray, candidate)
             if not judged:
                 continue
             everything_judged.extend(judged)
@@ -164,24 +169,28 @@ class Recognizer:
                 scored.append(max(accepted, key=lambda pair: pair[0]))
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], rules.duplicate_iou)
         plates = [whole_plate_reading(agreed_reading(scored, i, rules.duplicate_iou), everything_judged, rules) for i in kept]
-        return sure_first(plates, sure)
+        return sure_first(plates, rules.sure_confidence)
 
     def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
-        """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first.
+        """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first (see scored_candidates)."""
+        return [candidate for candidate, _ in self.scored_candidates(image, gray)]
+
+    def scored_candidates(self, image: np.ndarray, gray: np.ndarray) -> list[tuple[PlateCandidate, float]]:
+        """(H, W, 3) uint8 BGR scene and its gray copy in, (candidate, plate score) of the localization candidates worth reading out, best first.
 
         With a verifier, search_candidates are scored and the most plate-like
         read_candidates + fallback_candidates are returned (recognize reads the fallback
         ones only until a plate is read with sure_confidence); without one, the
-        read_candidates best-filled blobs are.
+        read_candidates best-filled blobs are, scored by their fill.
         """
         localization, rules, geometry = self.config.localization, self.config.scene, self.profile.geometry
         if self.verifier is None:
-            return plate_candidates(image, localization, geometry, rules.read_candidates)
+            return [(c, c.score) for c in plate_candidates(image, localization, geometry, rules.read_candidates)]
         settings = self.verifier.config
         candidates = plate_candidates(image, localization, geometry, settings.search_candidates)
         scores = self.verifier.candidate_scores(gray, candidates)
         order = [i for i in np.argsort(-scores, kind="stable") if scores[i] >= settings.min_candidate_score]
-        return [candidates[i] for i in order[: rules.read_candidates + rules.fallback_candidates]]
+        return [(candidates[i], float(scores[i])) for i in order[: rules.read_candidates + rules.fallback_candidates]]
 
     def read_candidate(self, image: np.ndarray, candidate: PlateCandidate) -> PlateReading | None:
         """(H, W, 3) uint8 BGR scene and a localization candidate in, the reading of the candidate's region (plate box grown from its characters) out, or None."""
@@ -195,26 +204,35 @@ class Recognizer:
         reading = self.read_plate(image[region.y : region.y + region.h, region.x : region.x + region.w], (region.x, region.y), in_scene=True)
         return None if reading is None else self._with_plate_box(reading, image.shape[1], image.shape[0])
 
-    def candidate_readings(self, image: np.ndarray, candidate: PlateCandidate) -> list[PlateReading]:
-        """(H, W, 3) uint8 BGR scene and a localization candidate in, its readings out: none, or the candidate's and (with reread_plate_box) its plate box's.
+    def judged_readings(self, image: np.ndarray, gray: np.ndarray, candidate: PlateCandidate) -> list[tuple[float, PlateReading]]:
+        """(H, W, 3) uint8 BGR scene, its gray copy and a localization candidate in, its (plate evidence, reading) pairs out: none, the candidate's, and its plate box's.
 
         A candidate blob often holds part of a plate, or a plate and its surroundings; the
         plate box grown from the characters found is cut the way a plate is, so reading it
-        again recovers characters the blob cut off and steadies their scale.
+        again (reread_plate_box) recovers characters the blob cut off and steadies their
+        scale. It is read again only when the first reading's evidence reaches reread_score.
         """
         first = self.read_candidate(image, candidate)
         if first is None:
             return []
-        if not self.config.scene.reread_plate_box:
-            return [first]
-        again = self.read_region(image, first.box)
-        return [first] if again is None else [first, again]
+        judged = [(self._plate_evidence(gray, first), first)]
+        rules = self.config.scene
+        if rules.reread_plate_box and (rules.reread_score is None or judged[0][0] >= rules.reread_score):
+            again = self.read_region(image, first.box)
+            if again is not None:
+                judged.append((self._plate_evidence(gray, again), again))
+        return judged
 
     def _plate_evidence(self, gray: np.ndarray, reading: PlateReading) -> float:
         """A scene reading in, how much it looks like a plate (higher is more) out: the verifier's score, or without one the reading's confidence."""
         if self.verifier is None:
             return reading.confidence
         return self.verifier.reading_score(gray, self.reading_evidence(reading))
+
+    def _is_sure(self, reading: PlateReading) -> bool:
+        """Whether a scene reading is sure enough that candidates on it need no reading: sure_confidence, and longer than a short reading."""
+        rules = self.config.scene
+        return reading.confidence >= rules.sure_confidence and len(reading.text) > rules.short_reading_characters
 
     def _accepted(self, evidence: float, reading: PlateReading) -> bool:
         """A scene reading and its _plate_evidence in, whether it is reported out."""

@@ -59,6 +59,8 @@ def _class_node(name: str) -> ast.ClassDef:
 
 def altered(value):
     """A setting's value in, a different value of the same type that is still valid out (odd sizes stay odd, fractions stay in range)."""
+    if value is None:  # an optional threshold that is off: turn it on
+        return 0.5
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):

@@ -102,9 +102,9 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
     class CountingRecognizer(Recognizer):
         read = 0
 
-        def candidate_readings(self, image, candidate):
+        def judged_readings(self, image, gray, candidate):
             self.read += 1
-            return super().candidate_readings(image, candidate)
+            return super().judged_readings(image, gray, candidate)
 
     recognizer = CountingRecognizer()
     rules = recognizer.config.scene
@@ -250,7 +250,7 @@ def test_small_characters_merged_with_a_dot_are_read_back_from_band_windows():
 
 def test_a_candidate_cutting_a_plate_is_read_again_from_the_plate_box(samples):
     import lpr
-    from lpr.localization import PlateCandidate
+    from lpr.localization import PlateCandidate, to_gray
 
     recognizer = Recognizer()
     for name in ("scene-01", "scene-02"):
@@ -259,13 +259,14 @@ def test_a_candidate_cutting_a_plate_is_read_again_from_the_plate_box(samples):
         image = lpr.read_image(samples / "scenes" / f"{name}.jpg")
         # The lower part of the plate and the bumper below it: the blob cuts the characters' tops.
         cut = PlateCandidate(Box(label.x, label.y + label.h // 4, label.w, label.h // 2), 1.0)
-        first, again = recognizer.candidate_readings(image, cut)
+        gray = to_gray(image)
+        (_, first), (_, again) = recognizer.judged_readings(image, gray, cut)
         assert again.text == truth.strip()
         assert again.box.iou(label) > 0.6 and first.box.iou(label) > 0.3
         once = Recognizer(recognizer.model, overrides={"scene.reread_plate_box": False})
-        assert [r.text for r in once.candidate_readings(image, cut)] == [first.text]
+        assert [r.text for _, r in once.judged_readings(image, gray, cut)] == [first.text]
         # A region of road reads as nothing, so there is nothing to read again.
-        assert recognizer.candidate_readings(image, PlateCandidate(Box(0, image.shape[0] - 60, 120, 60), 1.0)) == []
+        assert recognizer.judged_readings(image, gray, PlateCandidate(Box(0, image.shape[0] - 60, 120, 60), 1.0)) == []
 
 
 def test_a_cropped_plate_of_three_characters_is_read_but_a_scene_row_needs_four(samples):
@@ -327,14 +328,11 @@ def test_a_candidate_reports_its_best_reading_that_passes():
     evidence = {"13GD": 0.4, "133GZD": 0.35}
 
     class ScriptedRecognizer(Recognizer):
-        def candidates_to_read(self, image, gray):
-            return [PlateCandidate(Box(732, 488, 166, 80), 1.0)]
+        def scored_candidates(self, image, gray):
+            return [(PlateCandidate(Box(732, 488, 166, 80), 1.0), 1.0)]
 
-        def candidate_readings(self, image, candidate):
-            return [partial, whole]
-
-        def _plate_evidence(self, gray, reading):
-            return evidence[reading.text]
+        def judged_readings(self, image, gray, candidate):
+            return [(evidence[r.text], r) for r in (partial, whole)]
 
     recognizer = ScriptedRecognizer()
     rules, min_score = recognizer.config.scene, recognizer.verifier.config.min_score

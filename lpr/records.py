@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from .geometry import Box
@@ -19,6 +20,30 @@ def _box(values: Any) -> Box:
     if not isinstance(values, (list, tuple)) or len(values) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ValueError(f"a box is [x, y, width, height] in whole pixels, got {values!r}")
     return Box(*values)
+
+
+def _text(value: Any, name: str, optional: bool = False) -> Any:
+    """A JSON string in (or null when optional), the same out; ValueError naming the field otherwise."""
+    if not isinstance(value, str) and not (optional and value is None):
+        raise ValueError(f"{name} must be {'null or ' if optional else ''}a text, got {value!r}")
+    return value
+
+
+def _utc_time(value: Any, name: str) -> datetime:
+    """An ISO 8601 time with "Z" or an offset in, a UTC datetime out; ValueError for a naive or malformed time."""
+    try:
+        # Python 3.10's fromisoformat does not read "Z".
+        time = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except (TypeError, AttributeError, ValueError):
+        raise ValueError(f"{name} must be an ISO 8601 time such as 2024-05-01T12:00:00.000000Z, got {value!r}") from None
+    if time.tzinfo is None:
+        raise ValueError(f"{name} must carry its time zone (Z or +00:00), got {value!r}")
+    return time.astimezone(timezone.utc)
+
+
+def _iso(time: datetime) -> str:
+    """An aware datetime in, its UTC ISO 8601 text with microseconds and "Z" out."""
+    return time.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _confidence(value: Any) -> float:
@@ -129,3 +154,120 @@ class ImageResult:
             return cls(str(data["image"]), tuple(PlateRead.from_dict(p) for p in data["plates"]), float(time_ms), error)
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed image record ({type(error).__name__}: {error})") from None
+
+
+# How a read's text matched a hotlist entry, strongest first.
+MATCH_KINDS = ("exact", "lookalike", "edit")
+
+
+@dataclass(frozen=True)
+class HotlistMatch:
+    """A hotlist entry a read matched (plate, list, note), how (kind, distance) and through which of the read's texts."""
+
+    plate: str
+    list: str
+    note: str
+    # "exact"; "lookalike": equal once OCR look-alikes (0/O, 8/B...) are folded; "edit": one character substituted, inserted or deleted.
+    kind: str
+    # 0 for exact, the positions differing for lookalike, 1 for edit.
+    distance: int
+    # The read's plate or the candidate text that matched.
+    read_text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The match's JSON object."""
+        return {"plate": self.plate, "list": self.list, "note": self.note, "kind": self.kind, "distance": self.distance, "read_text": self.read_text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HotlistMatch:
+        """A match's JSON object in, the HotlistMatch out; ValueError naming what is wrong."""
+        try:
+            kind, distance = data["kind"], data["distance"]
+            if kind not in MATCH_KINDS:
+                raise ValueError(f"a match kind is one of {', '.join(MATCH_KINDS)}, got {kind!r}")
+            if isinstance(distance, bool) or not isinstance(distance, int) or distance < 0:
+                raise ValueError(f"a match distance is a whole number of at least 0, got {distance!r}")
+            return cls(_text(data["plate"], "plate"), _text(data["list"], "list"), _text(data["note"], "note"), kind, distance, _text(data["read_text"], "read_text"))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"malformed hotlist match ({type(error).__name__}: {error})") from None
+
+
+@dataclass(frozen=True)
+class VehicleRead:
+    """One vehicle passing a camera: its plate read over several frames, when and where, the best frame's box and pictures, and its hotlist match."""
+
+    # A UUID4 hex made by whoever first reads the vehicle, so processes writing one database never clash.
+    id: str
+    plate: str
+    confidence: float
+    candidates: tuple[TextCandidate, ...]
+    camera: str
+    # The stream URL or video file the frames came from.
+    source: str
+    # Timezone-aware; records and databases hold them in UTC.
+    first_seen: datetime
+    last_seen: datetime
+    # (start, end) in seconds into a video file; None for a live stream.
+    source_offset_s: tuple[float, float] | None
+    frames_seen: int
+    # The plate's box in the best frame.
+    box: Box
+    # JPEG paths under the media folder, None when not saved.
+    crop_path: str | None
+    frame_path: str | None
+    match: HotlistMatch | None
+
+    def __post_init__(self) -> None:
+        # A naive time would be stored as if it were UTC and silently shift every --since query.
+        for name in ("first_seen", "last_seen"):
+            if getattr(self, name).tzinfo is None:
+                raise ValueError(f"a vehicle read's {name} must be timezone-aware, got {getattr(self, name).isoformat()}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The read's JSON object; times in UTC ISO 8601 with "Z"."""
+        return {
+            "id": self.id,
+            "plate": self.plate,
+            "confidence": round(self.confidence, 6),
+            "candidates": [c.to_dict() for c in self.candidates],
+            "camera": self.camera,
+            "source": self.source,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "source_offset_s": None if self.source_offset_s is None else list(self.source_offset_s),
+            "frames_seen": self.frames_seen,
+            "box": self.box.to_list(),
+            "crop_path": self.crop_path,
+            "frame_path": self.frame_path,
+            "match": None if self.match is None else self.match.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VehicleRead:
+        """A read's JSON object in, the VehicleRead out; ValueError naming what is wrong."""
+        try:
+            offsets, frames = data["source_offset_s"], data["frames_seen"]
+            if offsets is not None and (
+                not isinstance(offsets, (list, tuple)) or len(offsets) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in offsets)
+            ):
+                raise ValueError(f"source_offset_s must be null or [start, end] in seconds, got {offsets!r}")
+            if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+                raise ValueError(f"frames_seen must be a whole number of at least 1, got {frames!r}")
+            return cls(
+                id=_text(data["id"], "id"),
+                plate=_text(data["plate"], "plate"),
+                confidence=_confidence(data["confidence"]),
+                candidates=tuple(TextCandidate.from_dict(c) for c in data["candidates"]),
+                camera=_text(data["camera"], "camera"),
+                source=_text(data["source"], "source"),
+                first_seen=_utc_time(data["first_seen"], "first_seen"),
+                last_seen=_utc_time(data["last_seen"], "last_seen"),
+                source_offset_s=None if offsets is None else (float(offsets[0]), float(offsets[1])),
+                frames_seen=frames,
+                box=_box(data["box"]),
+                crop_path=_text(data["crop_path"], "crop_path", optional=True),
+                frame_path=_text(data["frame_path"], "frame_path", optional=True),
+                match=None if data["match"] is None else HotlistMatch.from_dict(data["match"]),
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"malformed vehicle read ({type(error).__name__}: {error})") from None

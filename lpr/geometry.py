@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Box:
@@ -68,11 +70,27 @@ def union_box(boxes: list[Box]) -> Box:
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def iou_matrix(first: list[Box], second: list[Box]) -> np.ndarray:
+    """n and m boxes in, the (n, m) float64 matrix of their intersections over unions out (Box.iou's arithmetic)."""
+    a = np.array([(b.x, b.y, b.w, b.h) for b in first], np.int64).reshape(-1, 4)
+    b = np.array([(b.x, b.y, b.w, b.h) for b in second], np.int64).reshape(-1, 4)
+    ix = np.maximum(0, np.minimum((a[:, 0] + a[:, 2])[:, None], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0][:, None], b[:, 0]))
+    iy = np.maximum(0, np.minimum((a[:, 1] + a[:, 3])[:, None], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1][:, None], b[:, 1]))
+    inter = ix * iy
+    area_a = np.maximum(a[:, 2], 0) * np.maximum(a[:, 3], 0)
+    area_b = np.maximum(b[:, 2], 0) * np.maximum(b[:, 3], 0)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros(inter.shape), where=union > 0)
+
+
 def non_max_suppression(boxes: list[Box], scores: list[float], max_iou: float) -> list[int]:
     """Indices of the boxes kept, best score first, dropping any overlapping a kept one by more than max_iou."""
-    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    # One IoU matrix instead of a Python loop over pairs: localization suppresses hundreds of blobs a frame.
+    overlaps = iou_matrix(boxes, boxes)
+    suppressed = np.zeros(len(boxes), bool)
     kept: list[int] = []
-    for i in order:
-        if all(boxes[i].iou(boxes[k]) <= max_iou for k in kept):
+    for i in sorted(range(len(boxes)), key=lambda i: -scores[i]):
+        if not suppressed[i]:
             kept.append(i)
+            suppressed |= overlaps[i] > max_iou
     return kept

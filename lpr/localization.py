@@ -9,7 +9,7 @@ import imutils
 import numpy as np
 
 from .config import LocalizationConfig
-from .geometry import Box, non_max_suppression, union_box
+from .geometry import Box, iou_matrix, non_max_suppression, union_box
 from .region import PlateGeometry
 
 
@@ -173,6 +173,7 @@ def plate_candidates(
     # tighter blob of a plate fills its box better but cuts the plate's characters.
     kept: list[PlateCandidate] = []
     for found in per_level:
-        best = non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)
-        kept.extend([found[i] for i in best if all(found[i].box.iou(k.box) <= config.nms_iou for k in kept)])
+        best = [found[i] for i in non_max_suppression([c.box for c in found], [c.score for c in found], config.nms_iou)]
+        overlaps = iou_matrix([c.box for c in best], [k.box for k in kept])
+        kept.extend(c for c, row in zip(best, overlaps) if not (row > config.nms_iou).any())
     return sorted(kept, key=lambda c: -c.score)[:limit]

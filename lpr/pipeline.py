@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -107,7 +107,7 @@ class Recognizer:
         needs the region's scene_characters; a cropped plate's row needs cropped_characters.
         """
         geometry = self.profile.geometry
-        segmented = segment_plate(plate, self._predict, self.config.segmentation, geometry, in_scene)
+        segmented = segment_plate(plate, self._predictor(), self.config.segmentation, geometry, in_scene)
         if segmented is None:
             return None
         layouts, smoothing = self.layout_prior_counts()
@@ -123,11 +123,25 @@ class Recognizer:
         segmentation = replace(segmented.segmentation, characters=crops)
         return PlateReading(best.plate, best.confidence, box, characters, decoded.candidates, segmentation, box)
 
-    def _predict(self, crops: Sequence[CharacterCrop]) -> list[CharacterPrediction]:
-        """Candidate characters in, the classifier's predictions from their masks and gray pixels out."""
-        return self.model.classifier.predict(
-            [c.mask for c in crops], self.config.decoding.alternatives_per_character, [c.gray for c in crops]
-        )
+    def _predictor(self) -> Callable[[Sequence[CharacterCrop]], list[CharacterPrediction]]:
+        """A classifier for the candidate characters of one plate: masks and gray pixels in, predictions out, each distinct crop classified once.
+
+        Neighbouring threshold offsets and the passes over one plate cut many identical
+        crops; their features are the costliest part of reading a plate.
+        """
+        known: dict[tuple, CharacterPrediction] = {}
+
+        def predict(crops: Sequence[CharacterCrop]) -> list[CharacterPrediction]:
+            keys = [(c.mask.shape, c.mask.tobytes(), c.gray.tobytes()) for c in crops]
+            new = {key: crop for key, crop in zip(keys, crops) if key not in known}
+            if new:
+                found = self.model.classifier.predict(
+                    [c.mask for c in new.values()], self.config.decoding.alternatives_per_character, [c.gray for c in new.values()]
+                )
+                known.update(zip(new, found))
+            return [known[key] for key in keys]
+
+        return predict
 
     def recognize(self, image: np.ndarray, cropped: bool = False) -> list[PlateReading]:
         """(H, W, 3) uint8 BGR image in, plates read from it out, best first.

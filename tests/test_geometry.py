@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lpr.geometry import Box, non_max_suppression, union_box
+from lpr.geometry import Box, iou_matrix, non_max_suppression, union_box
 
 
 def test_area_and_aspect():
@@ -58,3 +60,31 @@ def test_non_max_suppression_keeps_best_of_each_cluster():
     # With a threshold above every overlap nothing is dropped, best score first.
     assert non_max_suppression(boxes, scores, 1.0) == [1, 0, 2, 3]
     assert non_max_suppression([], [], 0.3) == []
+
+
+boxes = st.builds(Box, st.integers(-5, 60), st.integers(-5, 60), st.integers(-3, 40), st.integers(-3, 40))
+
+
+@given(st.lists(boxes, max_size=12), st.lists(boxes, max_size=6))
+def test_iou_matrix_is_box_iou_of_every_pair(first, second):
+    matrix = iou_matrix(first, second)
+    assert matrix.shape == (len(first), len(second))
+    assert all(matrix[i, j] == a.iou(b) for i, a in enumerate(first) for j, b in enumerate(second))
+
+
+@given(st.lists(st.tuples(boxes, st.sampled_from([0.1, 0.5, 0.9])), max_size=15), st.sampled_from([0.0, 0.3, 0.7, 1.0]))
+def test_non_max_suppression_is_the_greedy_rule(scored, max_iou):
+    """Best first, a box is kept exactly when it overlaps no kept box by more than max_iou (ties keep the earlier box)."""
+    boxes_given, scores = [b for b, _ in scored], [s for _, s in scored]
+    kept: list[int] = []
+    for i in sorted(range(len(boxes_given)), key=lambda i: -scores[i]):
+        if all(boxes_given[i].iou(boxes_given[k]) <= max_iou for k in kept):
+            kept.append(i)
+    assert non_max_suppression(boxes_given, scores, max_iou) == kept
+
+
+def test_centre_and_contains():
+    box = Box(10, 20, 30, 40)
+    assert box.centre == (25.0, 40.0)
+    assert box.contains((10, 20)) and box.contains((40, 60)) and box.contains(box.centre)
+    assert not box.contains((9.9, 30)) and not box.contains((25, 60.5))

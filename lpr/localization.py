@@ -138,7 +138,10 @@ def frame_scale(shape: tuple[int, ...], max_side: int) -> float:
 
 def working_images(gray: np.ndarray, config: LocalizationConfig) -> list[tuple[float, np.ndarray]]:
     """(H, W) uint8 gray scene in, (scale relative to the scene, equalized gray at that scale) for every working scale out."""
-    frame = frame_scale(gray.shape, config.max_side)
+    # The frame is shrunk once, to its largest working scale (and at most max_side), and
+    # equalized there: a search that needs no full-resolution pass never pays for one.
+    first = min(1.0, max(config.scales))
+    frame = frame_scale(gray.shape, config.max_side) * first
     if frame < 1.0:
         # An explicit size of at least one pixel: a 1-pixel side times the factor rounds to 0.
         size = (max(1, round(gray.shape[1] * frame)), max(1, round(gray.shape[0] * frame)))
@@ -149,12 +152,13 @@ def working_images(gray: np.ndarray, config: LocalizationConfig) -> list[tuple[f
         gray = cv2.createCLAHE(clipLimit=config.clahe_clip, tileGridSize=config.clahe_grid).apply(gray)
     working = []
     for scale in config.scales:
+        relative = scale / first
         # Checked before resizing: a side that rounds to 0 pixels makes cv2.resize fail.
-        if min(gray.shape) * scale < config.min_height:
+        if min(gray.shape) * relative < config.min_height:
             continue
-        work = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        work = gray if relative == 1.0 else cv2.resize(gray, None, fx=relative, fy=relative, interpolation=cv2.INTER_AREA)
         if min(work.shape) >= config.min_height:
-            working.append((scale * frame, work))
+            working.append((relative * frame, work))
     return working
 
 

@@ -113,8 +113,8 @@ class VerifierConfig:
     plate_margin: tuple[float, float] = (0.05, 0.05)
     # Localization candidates the verifier ranks per scene before the best are read.
     search_candidates: int = 30
-    # Candidates scoring below this are never read.
-    min_candidate_score: float = -1.0
+    # Candidates scoring below this are never read: most plate-free frames then cost only their localization.
+    min_candidate_score: float = -0.5
     # A scene reading is reported when its plate score reaches this (0 = the SVM's boundary).
     min_score: float = 0.2
 
@@ -292,7 +292,7 @@ class SceneConfig:
     # Once a plate is read surely, a further candidate is read only when its candidate score reaches this (None = always): most frames hold one plate.
     other_plate_score: float | None = None
     # A plate box is read again only when the first reading's plate evidence reaches this (None = always): junk read again is junk.
-    reread_score: float | None = None
+    reread_score: float | None = -0.5
 
     def __post_init__(self) -> None:
         stage = "scene"

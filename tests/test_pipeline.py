@@ -106,7 +106,8 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
             self.read += 1
             return super().judged_readings(image, gray, candidate)
 
-    recognizer = CountingRecognizer()
+    # A low candidate threshold lets many plate-free photos have more candidates than read_candidates.
+    recognizer = CountingRecognizer(overrides={"verifier.min_candidate_score": -1.0})
     rules = recognizer.config.scene
     assert recognizer.recognize(lpr.read_image(samples / "scenes" / "scene-02.jpg"))[0].text == "BKK3953"
     assert recognizer.read <= rules.read_candidates
@@ -122,7 +123,7 @@ def test_fallback_candidates_are_read_only_until_a_plate_is_read_surely(samples,
     assert cluttered >= 3
     # The fallback also goes on while no plate is read surely enough: with a confidence no
     # reading reaches, every candidate of a scene with a plate is read.
-    unsure = CountingRecognizer(overrides={"scene.sure_confidence": 1.01})
+    unsure = CountingRecognizer(overrides={"scene.sure_confidence": 1.01, "verifier.min_candidate_score": -1.0})
     many = 0
     for path in sorted((shared_data / "us-scenes").glob("*.jpg"))[:10]:
         image = lpr.read_image(path)
@@ -342,3 +343,55 @@ def test_a_candidate_reports_its_best_reading_that_passes():
     assert [r.text for r in recognizer.recognize(np.zeros((720, 1280, 3), np.uint8))] == ["133GZD"]
     evidence["133GZD"] = min_score - 0.01
     assert recognizer.recognize(np.zeros((720, 1280, 3), np.uint8)) == []
+
+
+def test_once_a_plate_is_sure_only_likely_plates_elsewhere_are_read():
+    from lpr.localization import PlateCandidate
+
+    plate, sign = _scene_reading("ABC1234", Box(100, 100, 140, 40)), _scene_reading("KEEPOUT", Box(600, 300, 140, 40))
+    candidates = [
+        (PlateCandidate(Box(100, 100, 140, 40), 1.0), 1.0),  # the plate, read surely (0.9)
+        (PlateCandidate(Box(150, 105, 60, 30), 0.9), 0.8),  # a part of the same plate
+        (PlateCandidate(Box(600, 300, 140, 40), 0.5), -0.2),  # a weak candidate elsewhere
+    ]
+    readings = {0: plate, 1: plate, 2: sign}
+
+    class ScriptedRecognizer(Recognizer):
+        def scored_candidates(self, image, gray):
+            return candidates
+
+        def judged_readings(self, image, gray, candidate):
+            index = next(i for i, (c, _) in enumerate(candidates) if c is candidate)
+            self.read.append(index)
+            return [(1.0, readings[index])]
+
+    def read_with(overrides):
+        recognizer = ScriptedRecognizer(overrides=overrides)
+        recognizer.read = []
+        texts = [r.text for r in recognizer.recognize(np.zeros((720, 1280, 3), np.uint8))]
+        return recognizer.read, texts
+
+    # By default every one of the first read_candidates is read.
+    assert read_with({}) == ([0, 1, 2], ["ABC1234", "KEEPOUT"])
+    # other_plate_score: after the sure plate, only candidates scoring at least this are read.
+    assert read_with({"scene.other_plate_score": 0.0}) == ([0, 1], ["ABC1234"])
+    # reread_sure_plates off: a candidate centred on the sure plate is not read again.
+    assert read_with({"scene.reread_sure_plates": False}) == ([0, 2], ["ABC1234", "KEEPOUT"])
+
+
+def test_a_plate_box_is_read_again_only_when_the_first_reading_scores_enough(samples):
+    import lpr
+    from lpr.localization import PlateCandidate, to_gray
+
+    _, x, y, w, h, _ = (samples / "scenes" / "scene-01.txt").read_text().split("\t")
+    label = Box(int(x), int(y), int(w), int(h))
+    image = lpr.read_image(samples / "scenes" / "scene-01.jpg")
+    gray = to_gray(image)
+    cut = PlateCandidate(Box(label.x, label.y + label.h // 4, label.w, label.h // 2), 1.0)
+    always = Recognizer(overrides={"scene.reread_score": None})
+    (evidence, first), (_, again) = always.judged_readings(image, gray, cut)
+    assert again.box != first.box
+    picky = Recognizer(always.model, overrides={"scene.reread_score": evidence + 0.01})
+    assert [r.text for _, r in picky.judged_readings(image, gray, cut)] == [first.text]
+    just = Recognizer(always.model, overrides={"scene.reread_score": evidence})
+    assert len(just.judged_readings(image, gray, cut)) == 2

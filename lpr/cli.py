@@ -1,7 +1,8 @@
 """The `lpr` command: parses arguments and calls the library; every error is one line on stderr.
 
-Exit codes: 0 success; 1 some images could not be read (the others were processed);
-2 bad usage or unusable input (model, labels, paths); 130 interrupted.
+Exit codes: 0 success; 1 some inputs could not be read (the others were processed: images,
+watched sources, hotlist rows); 2 bad usage or unusable input (model, labels, paths, an
+unreachable reads database); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -237,6 +238,124 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_DB = "sqlite:///lpr-reads.db"
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from .alerts import destinations
+    from .hotlist import HotlistWatcher
+    from .store import open_store
+    from .watch import WatchConfig, Watcher, open_sources, output_line, start_delivery
+
+    def report(line: str) -> None:
+        print(f"lpr: {line}", file=sys.stderr, flush=True)
+
+    try:
+        config = WatchConfig(sample=args.sample, motion=not args.no_motion, media_dir=Path(args.media) if args.media else None, keep_days=args.keep_days, json=args.json)
+        alerts_to = destinations(args.alert_url, args.alert_command, args.mqtt)
+        hotlists = [HotlistWatcher(path, report) for path in args.hotlist]
+    except ValueError as error:
+        raise LprError(str(error)) from None
+    stop, signals = threading.Event(), []
+
+    def on_signal(number: int, _frame: object) -> None:
+        if stop.is_set():
+            # A second Ctrl-C means now: the reads already printed are committed.
+            raise KeyboardInterrupt
+        signals.append(number)
+        stop.set()
+
+    # From here a SIGTERM or Ctrl-C stops the watch cleanly, even one arriving while the model loads.
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    # The sources and the alert deliverer log their failures; each is one line on stderr.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("lpr: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    package_logger = logging.getLogger("lpr")
+    level = package_logger.level
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.WARNING)
+    delivery_stop = threading.Event()
+    delivery = None
+    try:
+        # The database first: an unreachable one is refused before the model takes its time to load.
+        with open_store(args.db) as store:
+            recognizer = build_recognizer(args)
+            sources, failed = open_sources(args.sources, args.camera, config.source_config(), report)
+            if not sources:
+                raise LprError("none of the sources could be opened")
+            delivery = start_delivery(store, delivery_stop) if alerts_to else None
+            watcher = Watcher(recognizer, store, config, hotlists, alerts_to, lambda read: print(output_line(read, config.json), flush=True), report)
+            outcome = watcher.run(sources, stop, failed)
+            delivery_stop.set()
+            if delivery is not None:
+                # It finishes the pass it is in; alerts still in the outbox go at the next start.
+                delivery.join(timeout=5.0)
+    finally:
+        delivery_stop.set()
+        for number, old in previous.items():
+            signal.signal(number, old)
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(level)
+    for camera in outcome.cameras:
+        report(camera.line())
+    if signal.SIGINT in signals:
+        return EXIT_INTERRUPTED
+    return EXIT_IMAGE_FAILED if outcome.failed else EXIT_OK
+
+
+def command_reads(args: argparse.Namespace) -> int:
+    from .store import open_store
+    from .watch import csv_text, human_line, parse_time
+
+    if args.near and not args.plate:
+        raise LprError("--near needs --plate")
+    try:
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until, end_of_day=True) if args.until else None
+    except ValueError as error:
+        raise LprError(str(error)) from None
+    with open_store(args.db) as store:
+        found = store.reads(plate=args.plate, near=args.near, camera=args.camera, since=since, until=until, hotlist_only=args.hotlist_only, limit=args.limit)
+    if args.csv:
+        sys.stdout.write(csv_text(found))
+    for read in [] if args.csv else found:
+        print(json.dumps(read.to_dict()) if args.json else human_line(read))
+    return EXIT_OK
+
+
+def command_hotlist_import(args: argparse.Namespace) -> int:
+    from .hotlist import load_hotlist
+    from .store import open_store
+
+    try:
+        entries, errors = load_hotlist(args.file)
+    except ValueError as error:
+        raise LprError(str(error)) from None
+    for error in errors:
+        print(f"lpr: {error}", file=sys.stderr)
+    with open_store(args.db) as store:
+        count = store.replace_hotlist(Path(args.file).name, entries)
+    skipped = f" ({len(errors)} malformed row(s) skipped)" if errors else ""
+    print(f"imported {count} hotlist entries from {args.file}{skipped}")
+    return EXIT_IMAGE_FAILED if errors else EXIT_OK
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number of at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected at least 0, got {value}")
+    return value
+
+
 def add_region_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that choose what a recognizer reads: region, state alias and setting overrides."""
     parser.add_argument("--region", help="region of the plates, e.g. us or us-va: readings in its plate layouts rank first, and its shipped model is used when there is one")
@@ -279,6 +398,45 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--gallery", type=int, default=DEFAULT_GALLERY, metavar="N", help=f"show the N worst failures in the report (default {DEFAULT_GALLERY})")
     evaluation.add_argument("--force", action="store_true", help="overwrite an existing JSON file or report")
     evaluation.set_defaults(handler=command_evaluate)
+
+    db_help = f"reads database: sqlite:///PATH or postgresql://USER@HOST/DB (default {DEFAULT_DB})"
+    watch = commands.add_parser("watch", help="read plates from cameras and videos into the reads database", description="Read cameras, streams, video files and upload folders: one read per vehicle pass, stored, printed, matched against hotlists and alerted on.")
+    watch.add_argument("sources", nargs="+", metavar="SOURCE", help="video file, folder of uploaded images, /dev/videoN, rtsp:// or http(s):// URL")
+    watch.add_argument("--camera", action="append", default=[], metavar="NAME", help="name of the camera, given to the sources in order (repeatable; default: the file's stem or the URL's host/path)")
+    watch.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)
+    watch.add_argument("--media", metavar="DIR", help="save each read's best frame and plate crop as JPEG under DIR/CAMERA/DATE/")
+    watch.add_argument("--hotlist", action="append", default=[], metavar="FILE", help="CSV of plates to watch for (plate,list,note), re-read when it changes (repeatable)")
+    watch.add_argument("--alert-url", action="append", default=[], metavar="URL", help="POST each hotlist read's JSON to this webhook (repeatable)")
+    watch.add_argument("--alert-command", metavar="CMD", help="run this shell command for each hotlist read, its JSON on standard input")
+    watch.add_argument("--mqtt", metavar="URL", help="publish each hotlist read's JSON to mqtt://HOST[:PORT]/TOPIC")
+    watch.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
+    add_region_arguments(watch)
+    watch.add_argument("--json", action="store_true", help="print one JSON object per read (JSON Lines)")
+    watch.add_argument("--sample", type=positive_int, default=1, metavar="N", help="video files: read every Nth frame (default 1)")
+    watch.add_argument("--no-motion", action="store_true", help="recognize every frame, not only frames with motion")
+    watch.add_argument("--keep-days", type=non_negative_float, metavar="N", help="delete reads and their pictures older than N days, at start and hourly")
+    watch.set_defaults(handler=command_watch)
+
+    reads = commands.add_parser("reads", help="list stored reads", description="List the reads in the reads database, newest first.")
+    reads.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)
+    reads.add_argument("--plate", metavar="TEXT", help="only this plate")
+    reads.add_argument("--near", action="store_true", help="with --plate: also plates one character or OCR look-alikes away")
+    reads.add_argument("--camera", metavar="NAME", help="only this camera")
+    reads.add_argument("--since", metavar="T", help="only reads first seen at or after T (ISO 8601 date or time; without a zone, UTC)")
+    reads.add_argument("--until", metavar="T", help="only reads first seen before T (a bare date includes that whole day)")
+    reads.add_argument("--hotlist-only", action="store_true", help="only reads that matched a hotlist")
+    formats = reads.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="one JSON object per read (JSON Lines)")
+    formats.add_argument("--csv", action="store_true", help="CSV with a header row")
+    reads.add_argument("--limit", type=positive_int, metavar="N", help="at most N reads")
+    reads.set_defaults(handler=command_reads)
+
+    hotlist = commands.add_parser("hotlist", help="manage hotlists in the reads database", description="Manage the hotlists stored in the reads database.")
+    hotlist_commands = hotlist.add_subparsers(dest="hotlist_command", required=True, metavar="ACTION")
+    importing = hotlist_commands.add_parser("import", help="import a hotlist CSV", description="Import a hotlist CSV (plate,list,note), replacing an earlier import of a file of the same name; malformed rows are reported and skipped.")
+    importing.add_argument("file", metavar="FILE", help="CSV of plate,list,note rows (header optional)")
+    importing.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)
+    importing.set_defaults(handler=command_hotlist_import)
     return parser
 
 

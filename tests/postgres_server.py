@@ -91,3 +91,11 @@ def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer(binaries)
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A new, empty reads database: a SQLite file in a folder open_store must create, or a database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lpr' / 'reads.db'}"
+    return request.getfixturevalue("postgres").new_database()

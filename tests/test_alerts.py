@@ -24,6 +24,7 @@ from lpr.records import HotlistMatch, TextCandidate, VehicleRead
 from lpr.store import RetryConfig, open_store
 
 postgres = postgres_server.postgres
+database_url = postgres_server.database_url
 free_port = postgres_server.free_port
 
 STOLEN = HotlistMatch("XYZ9876", "stolen", "black Ford F-150, case 2291", "exact", 0, "XYZ9876")
@@ -58,12 +59,10 @@ def soon() -> datetime:
     return datetime.now(timezone.utc) + timedelta(seconds=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path) -> str:
-    """A new, empty reads database: a SQLite file, or a database on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'reads.db'}"
-    return request.getfixturevalue("postgres").new_database()
+@pytest.fixture
+def url(database_url) -> str:
+    """A new, empty reads database on SQLite or PostgreSQL (postgres_server.database_url)."""
+    return database_url
 
 
 @pytest.fixture

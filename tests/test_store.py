@@ -20,6 +20,7 @@ from lpr.store import SCHEMA_VERSION, RetryConfig, StoreError, open_store, schem
 
 REPO = Path(__file__).resolve().parent.parent
 postgres = postgres_server.postgres
+database_url = postgres_server.database_url
 
 T0 = datetime(2024, 5, 1, 14, 30, 5, 123456, tzinfo=timezone.utc)
 STOLEN = HotlistMatch("XYZ9876", "stolen", "black Ford F-150, case 2291", "exact", 0, "XYZ9876")
@@ -48,12 +49,10 @@ def vehicle_read(plate: str = "ABC1234", at: datetime = T0, camera: str = "gate-
     return replace(read, **changes)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path) -> str:
-    """A new, empty database: a SQLite file in a folder open_store must create, or a database on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'lpr' / 'reads.db'}"
-    return request.getfixturevalue("postgres").new_database()
+@pytest.fixture
+def url(database_url) -> str:
+    """A new, empty reads database on SQLite or PostgreSQL (postgres_server.database_url)."""
+    return database_url
 
 
 @pytest.fixture

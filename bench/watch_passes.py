@@ -1,18 +1,20 @@
 """What `lpr watch` delivers on a video of real scenes: one read per vehicle pass, against the per-frame reading it is built from.
 
-Run from the repository root:  python bench/watch_passes.py  (options: --scenes FOLDER, --negatives FOLDER, --passes N, --pass-s S, --gap-s S)
+Run from the repository root:  python bench/watch_passes.py  (options: --scenes FOLDER, --negatives FOLDER, --passes N, --pass-s S, --gap-s S, --workers N)
 Writes results/watch_passes.json and prints the figures.
 
 A 1280x720 MJPG video at 10 fps is built in a temporary folder from the first N 1280x720 scenes (by name):
 for each scene a pass of --pass-s seconds in which the camera zooms and pans from the whole scene to a
 tighter view near the plate (the plate moves and grows), then --gap-s seconds of a plate-free negative held
 still. The watcher runs on it as `lpr watch` does (lpr.watch: open_sources, Watcher.run, a temporary SQLite
-store, no media), pinned to one core with one OpenCV and BLAS thread. The recognizer it calls is wrapped to
-record every frame's readings, so the per-frame baseline comes from the very frames the watcher recognized,
-in the same timed run (the recording costs a list append per frame).
+store, no media), pinned to one core with one OpenCV and BLAS thread. The watcher records every frame's
+readings as it hands them to the tracker, so the per-frame baseline comes from the very frames the watcher
+recognized, in the same timed run (the recording costs a list append per frame).
 
 A read belongs to the pass its source offsets overlap most; a read overlapping no pass is a false read in a
-plate-free stretch. `lpr watch` has no worker option, so only one core is measured.
+plate-free stretch. With --workers N (N > 1) the video is watched a second time with WatchConfig(workers=N),
+pinned to N cores (the main process and its N workers share them), and that run's speed is reported beside
+the one-core run's, with whether its reads are the same.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from threadpoolctl import threadpool_limits
 
 from lpr import Recognizer, load_model
 from lpr.records import VehicleRead
-from lpr.sources import Frame
 from lpr.store import open_store
 from lpr.watch import WatchConfig, Watcher, open_sources
 
@@ -151,29 +152,19 @@ def build_video(path: Path, scenes: Sequence[Scene], negatives: Sequence[np.ndar
     return passes, written
 
 
-class RecordingRecognizer:
-    """A Recognizer in; the same recognize, recording each call's readings under the offset of the frame being processed."""
+class RecordingWatcher(Watcher):
+    """A Watcher recording each recognized frame's readings, in frame order, as the tracker gets them (in this process, whatever the workers)."""
 
-    def __init__(self, recognizer: Recognizer) -> None:
-        self.recognizer = recognizer
-        self.offset_s = 0.0
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.readings: list[FrameReading] = []
 
-    def recognize(self, image: np.ndarray, cropped: bool = False) -> list:
-        """An image in, the wrapped recognizer's plates out (recorded)."""
-        plates = self.recognizer.recognize(image, cropped)
-        self.readings.append(FrameReading(self.offset_s, tuple((p.text, p.confidence) for p in plates)))
-        return plates
-
-
-class RecordingWatcher(Watcher):
-    """A Watcher that tells its RecordingRecognizer which frame's offset it is recognizing."""
-
-    def process(self, frame: Frame) -> list[VehicleRead]:
-        """One frame in, Watcher.process's reads out."""
-        assert isinstance(self.recognizer, RecordingRecognizer)
-        self.recognizer.offset_s = frame.offset_s if frame.offset_s is not None else 0.0
-        return super().process(frame)
+    def _advance(self, step, plates) -> list[VehicleRead]:  # type: ignore[no-untyped-def]
+        """A gated frame and its plates in, Watcher._advance's reads out (the plates recorded when the frame was recognized)."""
+        if step.moving:
+            offset = step.frame.offset_s if step.frame.offset_s is not None else 0.0
+            self.readings.append(FrameReading(offset, tuple((p.text, p.confidence) for p in plates)))
+        return super()._advance(step, plates)
 
 
 def pass_of(span: tuple[float, float], passes: Sequence[Pass]) -> int | None:
@@ -187,14 +178,13 @@ def pass_of(span: tuple[float, float], passes: Sequence[Pass]) -> int | None:
     return best
 
 
-def watch(video: Path, folder: Path, recognizer: Recognizer) -> tuple[list[VehicleRead], list[FrameReading], dict]:
-    """A video, a scratch folder and a recognizer in; the video watched with a temporary SQLite store and no media; (reads, per-frame readings, timing and counts) out."""
-    store = open_store(f"sqlite:///{folder / 'reads.db'}")
+def watch(video: Path, folder: Path, recognizer: Recognizer, workers: int = 1) -> tuple[list[VehicleRead], list[FrameReading], dict]:
+    """A video, a scratch folder, a recognizer and the workers in; the video watched with a temporary SQLite store and no media; (reads, per-frame readings, timing and counts) out."""
+    store = open_store(f"sqlite:///{folder / f'reads-{workers}.db'}")
     reads: list[VehicleRead] = []
     reported: list[str] = []
-    recording = RecordingRecognizer(recognizer)
-    config = WatchConfig()
-    watcher = RecordingWatcher(recording, store, config, emit=reads.append, report=reported.append)  # type: ignore[arg-type]
+    config = WatchConfig(workers=workers)
+    watcher = RecordingWatcher(recognizer, store, config, emit=reads.append, report=reported.append)
     sources, failed = open_sources([str(video)], [], config.source_config(), reported.append)
     if failed:
         raise SystemExit(f"cannot open {video}: {reported}")
@@ -205,7 +195,7 @@ def watch(video: Path, folder: Path, recognizer: Recognizer) -> tuple[list[Vehic
     camera = report.cameras[0]
     return (
         reads,
-        recording.readings,
+        watcher.readings,
         {
             "seconds_wall": round(wall, 3),
             "seconds_cpu": round(cpu, 3),
@@ -280,6 +270,20 @@ def pin_one_core() -> int:
     return core
 
 
+def pin_cores(allowed: Sequence[int], count: int) -> list[int]:
+    """The cores this process may use and a count in; this process pinned to the last count of them (its workers, started after, inherit it); those cores out."""
+    cores = sorted(allowed)[-count:]
+    if len(cores) < count:
+        raise SystemExit(f"--workers {count} needs {count} cores, {len(cores)} available")
+    os.sched_setaffinity(0, set(cores))
+    return cores
+
+
+def read_key(read: VehicleRead) -> tuple:
+    """A read in, what must not depend on the workers out: everything but its id and wall-clock times."""
+    return (read.plate, read.confidence, read.candidates, read.box, read.source_offset_s, read.frames_seen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=Path, default=DEFAULT_SCENES, help="folder of OpenALPR-format scenes")
@@ -287,10 +291,14 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=20, help="scenes to pass by (the first N 1280x720 ones, by name)")
     parser.add_argument("--pass-s", type=float, default=2.0, help="seconds of each pass")
     parser.add_argument("--gap-s", type=float, default=1.5, help="seconds of plate-free road between passes")
+    parser.add_argument("--workers", type=int, default=1, help="also watch with WatchConfig(workers=N) pinned to N cores (N > 1)")
     args = parser.parse_args()
+    if args.workers < 1:
+        raise SystemExit("--workers must be at least 1")
 
     # The machine's facts before pinning: after it, this process sees one core.
     facts = machine()
+    allowed = sorted(os.sched_getaffinity(0))
     core = pin_one_core()
     scenes = load_scenes(args.scenes, args.passes)
     if not scenes:
@@ -304,6 +312,25 @@ def main() -> None:
         built = time.perf_counter() - built
         recognizer.recognize(cv2.imread(str(scenes[0].path)))  # warm-up: lazy imports, first-call allocations
         reads, readings, run = watch(folder / "lane1.avi", folder, recognizer)
+        multi = None
+        if args.workers > 1:
+            # Pinned only now: the fork server and its workers start with this run and inherit these cores.
+            cores = pin_cores(allowed, args.workers)
+            multi_reads, multi_readings, multi_run = watch(folder / "lane1.avi", folder, recognizer, args.workers)
+            wall_s = multi_run["seconds_wall"]
+            multi = {
+                "workers": args.workers,
+                "cores": len(cores),
+                "pinned_cores": cores,
+                "seconds_wall": wall_s,
+                # The main process's CPU only (decoding, the motion gate, tracking): the workers' is not counted.
+                "seconds_cpu_main_process": multi_run["seconds_cpu"],
+                "frames_per_second_wall": round(multi_run["frames_read"] / wall_s, 2) if wall_s else 0.0,
+                "speedup_over_1_core": round(run["seconds_wall"] / wall_s, 2) if wall_s else 0.0,
+                "reads_same_as_1_worker": [read_key(r) for r in multi_reads] == [read_key(r) for r in reads],
+                "frame_readings_same_as_1_worker": multi_readings == readings,
+                "reported": multi_run["reported"],
+            }
     accuracy = score(passes, reads, readings)
     fps_wall = run["frames_read"] / run["seconds_wall"] if run["seconds_wall"] else 0.0
     fps_cpu = run["frames_read"] / run["seconds_cpu"] if run["seconds_cpu"] else 0.0
@@ -330,7 +357,7 @@ def main() -> None:
         "cores": 1,
         "pinned_core": core,
         "opencv_threads": 1,
-        "multi_core": "not measured: lpr watch has no worker option, it recognizes one camera's frames in one thread",
+        "multi_core": multi or "not measured: run with --workers N (N > 1) to watch with N workers on N cores",
         "reported": run["reported"],
         "machine": facts | {"load_average_1min_after": machine()["load_average_1min"]},
     }
@@ -360,7 +387,13 @@ def print_figures(figures: dict) -> None:
     ]
     for label, value in rows:
         print(f"{label:36} {value}")
-    print(f"2 cores: {figures['multi_core']}")
+    multi = figures["multi_core"]
+    if isinstance(multi, dict):
+        label = f"frames/s, {multi['cores']} cores, {multi['workers']} workers (wall)"
+        print(f"{label:36} {multi['frames_per_second_wall']:.1f} ({multi['speedup_over_1_core']:.2f}x 1 core)")
+        print(f"{'reads same as 1 worker':36} {'yes' if multi['reads_same_as_1_worker'] else 'NO'} (per-frame readings: {'same' if multi['frame_readings_same_as_1_worker'] else 'DIFFERENT'})")
+    else:
+        print(f"multi-core: {multi}")
     print(f"load average {figures['machine']['load_average_1min']} on {figures['machine']['cores_available']} cores")
 
 

@@ -255,7 +255,7 @@ def command_watch(args: argparse.Namespace) -> int:
         print(f"lpr: {line}", file=sys.stderr, flush=True)
 
     try:
-        config = WatchConfig(sample=args.sample, motion=not args.no_motion, media_dir=Path(args.media) if args.media else None, keep_days=args.keep_days, json=args.json)
+        config = WatchConfig(sample=args.sample, motion=not args.no_motion, media_dir=Path(args.media) if args.media else None, keep_days=args.keep_days, json=args.json, workers=args.workers)
         alerts_to = destinations(args.alert_url, args.alert_command, args.mqtt)
         hotlists = [HotlistWatcher(path, report) for path in args.hotlist]
     except ValueError as error:
@@ -414,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="print one JSON object per read (JSON Lines)")
     watch.add_argument("--sample", type=positive_int, default=1, metavar="N", help="video files: read every Nth frame (default 1)")
     watch.add_argument("--no-motion", action="store_true", help="recognize every frame, not only frames with motion")
+    watch.add_argument("--workers", type=positive_int, default=1, metavar="N", help="recognize moving frames in N processes; the reads are the same as with 1 (default 1)")
     watch.add_argument("--keep-days", type=non_negative_float, metavar="N", help="delete reads and their pictures older than N days, at start and hourly")
     watch.set_defaults(handler=command_watch)
 

@@ -6,6 +6,10 @@ is kept in memory. When a track ends, its read is matched against the hotlists, 
 frame and plate crop are written (atomically) under the media folder, the read and its
 alerts are committed in one transaction, and only then is it printed: whatever a user or a
 receiver is told of is already on disk, and a crash loses at most the passes still in view.
+
+With workers > 1 only the recognition of moving frames goes to a pool of processes (each builds
+the same recognizer from its RecognizerSpec); the motion gate, the trackers and everything after
+stay in this process and take the results in frame order, so the reads are those of one worker.
 """
 
 from __future__ import annotations
@@ -15,29 +19,43 @@ import io
 import json
 import logging
 import math
+import multiprocessing
 import re
+import signal
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import cv2
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from . import batch
 from .errors import LprError, OutputWriteError
 from .files import write_atomically
 from .hotlist import Hotlist, HotlistWatcher
 from .motion import MotionConfig, MotionDetector
-from .pipeline import Recognizer
-from .records import MATCH_KINDS, HotlistMatch, VehicleRead
+from .pipeline import Recognizer, RecognizerSpec
+from .records import MATCH_KINDS, HotlistMatch, PlateRead, VehicleRead
 from .sources import Frame, FrameSource, SourceConfig, Sources, camera_name, one_line, open_source
 from .store import Store, StoreError
 from .tracking import FinishedTrack, Tracker, TrackingConfig
 
 logger = logging.getLogger("lpr.watch")
+
+# Recognitions in flight per worker: one computing and one queued keeps every worker busy,
+# and the frames waiting in the main process stay a handful of images.
+IN_FLIGHT_PER_WORKER = 2
+# Frames (moving or not) waiting per worker for an earlier recognition: still frames behind a slow
+# one wait too, since every frame advances the tracker in order; this bounds their memory.
+QUEUED_PER_WORKER = 8
 
 # A camera name becomes a folder name: anything but these (a URL's "/" and ":") is replaced.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,6 +90,8 @@ class WatchConfig:
     crop_margin: float = 0.15
     # The wait after a failed commit doubles up to this; the read is retried until the database is back, never dropped.
     commit_retry_max_s: float = 30.0
+    # Processes recognizing moving frames; 1 recognizes in this process. The reads are the same for any number.
+    workers: int = 1
     motion_config: MotionConfig = field(default_factory=MotionConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     sources: SourceConfig = field(default_factory=SourceConfig)
@@ -79,6 +99,8 @@ class WatchConfig:
     def __post_init__(self) -> None:
         if self.sample < 1:
             raise ValueError(f"sample must be a whole number of at least 1, got {self.sample}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be a whole number of at least 1, got {self.workers}")
         if self.keep_days is not None and not self.keep_days >= 0:
             raise ValueError(f"keep_days must be at least 0, got {self.keep_days}")
         if not 1 <= self.jpeg_quality <= 100:
@@ -156,6 +178,47 @@ class _Camera:
         assert self.anchor is not None
         start, origin = self.anchor
         return start + timedelta(seconds=time_s - origin)
+
+
+@dataclass
+class _Step:
+    """One frame between its motion gate and its tracker update: its camera, track time, whether it moved and its recognition still running (if sent to a worker)."""
+
+    frame: Frame
+    camera: _Camera
+    time_s: float
+    moving: bool
+    pending: Future | None = None
+
+
+def recognize_in_worker(image: np.ndarray) -> tuple[tuple[PlateRead, ...], str | None]:
+    """Process-pool task: a frame's image in, (its plates as plain records, None) out, or ((), the one-line error) when it cannot be recognized."""
+    recognizer = batch._worker_recognizer
+    if recognizer is None:
+        raise RuntimeError("recognize_in_worker runs only in a worker started by lpr.batch.start_worker")
+    try:
+        # Plain records: a PlateReading's segmentation pictures would only cost pickling; the tracker keeps record()s anyway.
+        return tuple(plate.record() for plate in recognizer.recognize(image)), None
+    except (ValueError, cv2.error) as error:
+        return (), one_line(error)
+
+
+def start_worker(spec: RecognizerSpec) -> None:
+    """Process-pool initializer: signals ignored, then lpr.batch's worker set-up (one BLAS and OpenCV thread, the recognizer built from its spec)."""
+    # A Ctrl-C reaches the terminal's whole process group, and systemd's SIGTERM the whole service: the main
+    # process stops the watch cleanly and shuts the pool down, so a worker must not die first and lose the frames queued.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    batch.start_worker(spec)
+
+
+def start_pool(recognizer: Recognizer, workers: int) -> ProcessPoolExecutor:
+    """A recognizer and a number of workers in, a process pool whose workers each built the same recognizer (one BLAS and OpenCV thread each) out."""
+    context = multiprocessing.get_context(batch.START_METHOD)
+    if batch.START_METHOD == "forkserver":
+        # The fork server imports lpr once and forks every worker from it, ready to run.
+        context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,))
 
 
 def safe_name(camera: str) -> str:
@@ -312,16 +375,31 @@ class Watcher:
             multiplexer.close()
 
         threading.Thread(target=close_on_stop, name="lpr-watch-stop", daemon=True).start()
+        pool: ProcessPoolExecutor | None = None
+        queue: deque[_Step] = deque()
         try:
-            self.maintain()
-            for frame in multiplexer.frames():
-                if stop.is_set():
-                    break
-                self.process(frame)
+            # Inside the try: a pool that cannot start still has the sources closed.
+            pool = start_pool(self.recognizer, self.config.workers) if self.config.workers > 1 else None
+            # One BLAS thread here as in the workers: a multi-threaded product's sums depend on the split, and reads must not depend on workers.
+            with threadpool_limits(1):
                 self.maintain()
+                for frame in multiplexer.frames():
+                    if stop.is_set():
+                        break
+                    if pool is None:
+                        self.process(frame)
+                    else:
+                        self._submit(pool, queue, frame)
+                    self.maintain()
+                # The frames already read are part of their passes: their recognitions are awaited, not dropped.
+                while queue:
+                    self._complete(queue.popleft())
         finally:
             done.set()
             multiplexer.close()
+            if pool is not None:
+                # Ended by an error: the queued recognitions are of no use now.
+                pool.shutdown(wait=True, cancel_futures=True)
             # Whatever was in view when the sources ended or stop came is a pass too.
             for name, camera in self._cameras.items():
                 for track in camera.tracker.flush():
@@ -361,7 +439,49 @@ class Watcher:
         return len(media)
 
     def process(self, frame: Frame) -> list[VehicleRead]:
-        """One frame in (any camera, in order per camera); the reads of the tracks it ended out, each committed then emitted."""
+        """One frame in (any camera, in order per camera), recognized in this process; the reads of the tracks it ended out, each committed then emitted."""
+        step = self._gate(frame)
+        plates: Sequence[PlateRead] = []
+        if step.moving:
+            try:
+                plates = self.recognizer.recognize(frame.image)
+            except (ValueError, cv2.error) as error:
+                self._not_recognized(frame, one_line(error))
+        return self._advance(step, plates)
+
+    def _submit(self, pool: ProcessPoolExecutor, queue: deque[_Step], frame: Frame) -> None:
+        """The pool, the queue of frames awaiting their turn and one more frame in; it is gated and queued (recognition sent to the pool when moving), and the queue's head taken while done or full."""
+        step = self._gate(frame)
+        if step.moving:
+            step.pending = pool.submit(recognize_in_worker, frame.image)
+        queue.append(step)
+        limit = self.config.workers * IN_FLIGHT_PER_WORKER
+        while queue:
+            head = queue[0]
+            # A full queue blocks on its oldest frame: bounded memory, and the frame order kept.
+            full = len(queue) > self.config.workers * QUEUED_PER_WORKER or sum(s.pending is not None for s in queue) > limit
+            if not full and head.pending is not None and not head.pending.done():
+                return
+            self._complete(queue.popleft())
+
+    def _complete(self, step: _Step) -> list[VehicleRead]:
+        """A queued frame in, its recognition awaited and the tracker advanced; the reads it ended out; LprError when a worker died."""
+        plates: Sequence[PlateRead] = []
+        if step.pending is not None:
+            try:
+                plates, error = step.pending.result()
+            except BrokenProcessPool:
+                raise LprError("a worker process died unexpectedly (killed, or out of memory); the watch was stopped") from None
+            if error is not None:
+                self._not_recognized(step.frame, error)
+        return self._advance(step, plates)
+
+    def _not_recognized(self, frame: Frame, error: str) -> None:
+        """A frame and why its recognition failed in; one reported line."""
+        self.report(f"{frame.camera}: frame {frame.index} not recognized: {error}")
+
+    def _gate(self, frame: Frame) -> _Step:
+        """One frame in (in order per camera), its motion gate run and counted; its _Step out."""
         camera = self._cameras.setdefault(frame.camera, _Camera(self.config))
         now_s = time.monotonic()
         if camera.started_s is None:
@@ -375,17 +495,17 @@ class Watcher:
             except ValueError as error:
                 self.report(f"{frame.camera}: frame {frame.index} skipped: {error}")
                 moving = False
-        plates = []
         if moving:
             camera.recognized += 1
-            try:
-                plates = self.recognizer.recognize(frame.image)
-            except (ValueError, cv2.error) as error:
-                self.report(f"{frame.camera}: frame {frame.index} not recognized: {one_line(error)}")
         else:
             camera.skipped += 1
+        return _Step(frame, camera, time_s, moving)
+
+    def _advance(self, step: _Step, plates: Sequence[PlateRead]) -> list[VehicleRead]:
+        """A gated frame and its plates (none when still) in, in frame order; the tracker advanced, finished tracks committed; their reads out."""
+        frame, camera = step.frame, step.camera
         camera.frames[frame.index] = frame
-        finished = camera.tracker.update(plates, time_s, frame.index, frame.offset_s)
+        finished = camera.tracker.update(plates, step.time_s, frame.index, frame.offset_s)
         made = [self._finish(frame.camera, camera, track) for track in finished]
         # Only the best frame of each live track is ever saved: every other picture can go now.
         keep = camera.tracker.best_frame_indices()

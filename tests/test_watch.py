@@ -364,16 +364,23 @@ def test_a_watch_killed_with_sigkill_keeps_every_read_it_printed(video, tmp_path
         assert [r.id for r in store.reads()] == [printed["id"]]
 
 
-def test_sigterm_flushes_the_pass_in_view(tmp_path):
-    """A watcher stopped mid-pass (SIGTERM, Ctrl-C) still commits and prints the vehicle it was tracking."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_flushes_the_pass_in_view(tmp_path, workers):
+    """A watcher stopped mid-pass (SIGTERM, Ctrl-C) still commits and prints the vehicle it was tracking; with workers, a Ctrl-C to the whole process group too."""
     image_path, box, label = scene_specs()[0]
     frames = pass_frames(cv2.imread(str(image_path)), box)
-    # A long pass (the plate stays in view), so the watcher is inside it when stopped.
-    video = write_video(tmp_path / "long.avi", frames * 6)
+    # A long pass (the plate stays in view), so the watcher is inside it when stopped; the pan goes back and forth, since a
+    # restart would make the plate jump and begin a second track, which a watcher fast enough to pass frame 20 in its second would see.
+    video = write_video(tmp_path / "long.avi", (frames + frames[::-1]) * 3)
     url = f"sqlite:///{tmp_path / 'reads.db'}"
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lpr", "watch", str(video), "--db", url, "--json", "--no-motion"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, cwd=tmp_path
+        [sys.executable, "-m", "lpr", "watch", str(video), "--db", url, "--json", "--no-motion", "--workers", str(workers)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+        cwd=tmp_path,
+        start_new_session=True,
     )
     try:
         # Wait until the watcher has the video open (the model is loaded and frames are being read), then give it a second of the pass.
@@ -384,17 +391,22 @@ def test_sigterm_flushes_the_pass_in_view(tmp_path):
         while Path(f"/proc/{process.pid}/fd").is_dir() and not opened() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1.0)
-        process.send_signal(signal.SIGTERM)
+        if workers == 1:
+            process.send_signal(signal.SIGTERM)
+        else:
+            # As a terminal's Ctrl-C: the workers get it too, and must leave the stopping to the main process.
+            os.killpg(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err.decode()
-    (line,) = out.decode().splitlines()
-    read = json.loads(line)
-    assert read["plate"] == label
+    # A Ctrl-C is an interrupted watch (130), a SIGTERM a clean stop (0): both commit the pass in view.
+    assert process.returncode == (0 if workers == 1 else 130), err.decode()
+    reads = [json.loads(line) for line in out.decode().splitlines()]
+    assert len(reads) == 1, [(r["plate"], r["source_offset_s"]) for r in reads]
+    assert all(read["plate"] == label for read in reads)
     with open_store(url) as store:
-        assert [r.id for r in store.reads()] == [read["id"]]
+        assert sorted(r.id for r in store.reads()) == sorted(read["id"] for read in reads)
     assert b"frames read" in err and b"Traceback" not in err
 
 
@@ -431,3 +443,42 @@ def test_the_delivery_thread_sends_queued_alerts(watched, tmp_path):
         assert not store.due_alerts(datetime.now(timezone.utc))
     payload = json.loads(received.read_text())
     assert payload["read"]["id"] == matched.id and payload["read"]["match"]["list"] == matched.match.list
+
+
+def watch_with_workers(video_path: Path, recognizer: Recognizer, folder: Path, workers: int) -> tuple[list[VehicleRead], object, list[str]]:
+    """The test video watched with that many workers (media saved) in, (reads emitted, report, lines reported) out."""
+    emitted: list[VehicleRead] = []
+    reported: list[str] = []
+    config = WatchConfig(media_dir=folder / "media", workers=workers)
+    with open_store(f"sqlite:///{folder / 'reads.db'}") as store:
+        watcher = Watcher(recognizer, store, config, emit=emitted.append, report=reported.append)
+        sources, failed = open_sources([str(video_path)], [], config.source_config(), reported.append)
+        report = watcher.run(sources, failed_sources=failed)
+    return emitted, report, reported
+
+
+def test_two_workers_give_the_reads_of_one(video, recognizer, tmp_path):
+    path, passes = video
+    one, one_report, one_lines = watch_with_workers(path, recognizer, tmp_path / "one", 1)
+    two, two_report, two_lines = watch_with_workers(path, recognizer, tmp_path / "two", 2)
+    assert len(one) >= len(passes) and one_lines == two_lines == []
+
+    def key(read: VehicleRead) -> tuple:
+        # Everything but the id (random) and wall-clock times (each run starts at its own time).
+        return (read.plate, read.confidence, read.candidates, read.box, read.source_offset_s, read.frames_seen, read.match)
+
+    assert [key(r) for r in one] == [key(r) for r in two]
+    camera_one, camera_two = one_report.cameras[0], two_report.cameras[0]
+    assert (camera_one.frames_read, camera_one.recognized, camera_one.skipped, camera_one.reads) == (camera_two.frames_read, camera_two.recognized, camera_two.skipped, camera_two.reads)
+    # The best frames were kept in the main process for the pictures, as with one worker.
+    assert all(r.frame_path and Path(r.frame_path).is_file() and r.crop_path and Path(r.crop_path).is_file() for r in two)
+
+
+def test_cli_accepts_workers_and_rejects_zero(capsys):
+    assert build_parser().parse_args(["watch", "a.mp4"]).workers == 1
+    assert build_parser().parse_args(["watch", "a.mp4", "--workers", "3"]).workers == 3
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["watch", "a.mp4", "--workers", "0"])
+    assert exited.value.code == 2 and "--workers" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="workers"):
+        WatchConfig(workers=0)

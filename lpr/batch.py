@@ -104,11 +104,16 @@ def start_worker(spec: RecognizerSpec) -> None:
     _worker_recognizer = spec.build()
 
 
+def worker_recognizer() -> Recognizer:
+    """Nothing in, the recognizer start_worker built in this worker process out; RuntimeError elsewhere."""
+    if _worker_recognizer is None:
+        raise RuntimeError("a worker task runs only in a worker started by lpr.batch.start_worker")
+    return _worker_recognizer
+
+
 def recognize_in_worker(path: str, cropped: bool) -> ImageResult:
     """Process-pool task: one image path in, its ImageResult out, with this worker's recognizer."""
-    if _worker_recognizer is None:
-        raise RuntimeError("recognize_in_worker runs only in a worker started by start_worker")
-    return recognize_file(_worker_recognizer, path, cropped)
+    return recognize_file(worker_recognizer(), path, cropped)
 
 
 def recognize_paths(

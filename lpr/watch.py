@@ -193,9 +193,7 @@ class _Step:
 
 def recognize_in_worker(image: np.ndarray) -> tuple[tuple[PlateRead, ...], str | None]:
     """Process-pool task: a frame's image in, (its plates as plain records, None) out, or ((), the one-line error) when it cannot be recognized."""
-    recognizer = batch._worker_recognizer
-    if recognizer is None:
-        raise RuntimeError("recognize_in_worker runs only in a worker started by lpr.batch.start_worker")
+    recognizer = batch.worker_recognizer()
     try:
         # Plain records: a PlateReading's segmentation pictures would only cost pickling; the tracker keeps record()s anyway.
         return tuple(plate.record() for plate in recognizer.recognize(image)), None

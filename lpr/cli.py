@@ -241,25 +241,56 @@ def command_evaluate(args: argparse.Namespace) -> int:
 DEFAULT_DB = "sqlite:///lpr-reads.db"
 
 
-def command_watch(args: argparse.Namespace) -> int:
-    import logging
-    import signal
-    import threading
+def report(line: str) -> None:
+    """One line of news for the user, on stderr."""
+    print(f"lpr: {line}", file=sys.stderr, flush=True)
 
+
+def watch_settings(args: argparse.Namespace):
+    """`lpr watch`'s and `lpr serve`'s camera options in, (WatchConfig, alert destinations, hotlist watchers) out; LprError for a bad one."""
     from .alerts import destinations
     from .hotlist import HotlistWatcher
-    from .store import open_store
-    from .watch import WatchConfig, Watcher, open_sources, output_line, start_delivery
-
-    def report(line: str) -> None:
-        print(f"lpr: {line}", file=sys.stderr, flush=True)
+    from .watch import WatchConfig
 
     try:
-        config = WatchConfig(sample=args.sample, motion=not args.no_motion, media_dir=Path(args.media) if args.media else None, keep_days=args.keep_days, json=args.json, workers=args.workers)
+        config = WatchConfig(
+            sample=args.sample, motion=not args.no_motion, media_dir=Path(args.media) if args.media else None, keep_days=args.keep_days,
+            json=getattr(args, "json", False), workers=args.workers,
+        )  # fmt: skip
         alerts_to = destinations(args.alert_url, args.alert_command, args.mqtt)
         hotlists = [HotlistWatcher(path, report) for path in args.hotlist]
     except ValueError as error:
         raise LprError(str(error)) from None
+    return config, alerts_to, hotlists
+
+
+def logging_to_stderr():
+    """Nothing in; lpr's warnings and errors (sources, alerts, the server) go to stderr as "lpr: ..." lines until the returned function is called."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("lpr: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    package_logger = logging.getLogger("lpr")
+    level = package_logger.level
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.WARNING)
+
+    def restore() -> None:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(level)
+
+    return restore
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .store import open_store
+    from .watch import Watcher, open_sources, output_line, start_delivery
+
+    config, alerts_to, hotlists = watch_settings(args)
     stop, signals = threading.Event(), []
 
     def on_signal(number: int, _frame: object) -> None:
@@ -272,13 +303,7 @@ def command_watch(args: argparse.Namespace) -> int:
     # From here a SIGTERM or Ctrl-C stops the watch cleanly, even one arriving while the model loads.
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     # The sources and the alert deliverer log their failures; each is one line on stderr.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("lpr: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    package_logger = logging.getLogger("lpr")
-    level = package_logger.level
-    package_logger.addHandler(handler)
-    package_logger.setLevel(logging.WARNING)
+    restore_logging = logging_to_stderr()
     delivery_stop = threading.Event()
     delivery = None
     try:
@@ -299,13 +324,58 @@ def command_watch(args: argparse.Namespace) -> int:
         delivery_stop.set()
         for number, old in previous.items():
             signal.signal(number, old)
-        package_logger.removeHandler(handler)
-        package_logger.setLevel(level)
+        restore_logging()
     for camera in outcome.cameras:
         report(camera.line())
     if signal.SIGINT in signals:
         return EXIT_INTERRUPTED
     return EXIT_IMAGE_FAILED if outcome.failed else EXIT_OK
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    import socket
+    import threading
+
+    from .server import ServeConfig, Service, serve, watching
+    from .store import open_store
+    from .tokens import load_tokens, new_token, parse_tokens
+    from .watch import Watcher, open_sources, start_delivery
+
+    watch_config, alerts_to, hotlists = watch_settings(args)
+    if args.token_file:
+        tokens = load_tokens(args.token_file)
+    else:
+        token = new_token()
+        tokens = parse_tokens(token)
+        report(f"no --token-file: this run's admin token is {token}")
+    # Refused here with one line, rather than by uvicorn after the model and the workers have loaded.
+    try:
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as error:
+        raise LprError(f"cannot listen on {args.host}:{args.port} ({error.strerror or error})") from None
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        report(f"listening on {args.host}: other machines can reach this server; keep its tokens secret")
+    restore_logging = logging_to_stderr()
+    try:
+        with open_store(args.db) as store:
+            recognizer = build_recognizer(args)
+            config = ServeConfig(workers=args.workers, media_dir=watch_config.media_dir, watch=watch_config)
+            service = Service(store, tokens, recognizer, config, hotlists, alerts_to)
+            if args.watch:
+                sources, failed = open_sources(args.watch, args.camera, watch_config.source_config(), report)
+                if not sources:
+                    raise LprError("none of the --watch sources could be opened")
+                watcher = Watcher(recognizer, store, watch_config, hotlists, alerts_to, report=report)
+                service.background.append(watching(lambda stop: watcher.run(sources, stop, failed)))
+            if alerts_to:
+                delivery_stop = threading.Event()
+                service.background.append((lambda: start_delivery(store, delivery_stop), delivery_stop.set))
+            report(f"serving http://{args.host}:{args.port}/ (API at /docs) with {args.workers} worker(s); Ctrl-C stops")
+            serve(service, args.host, args.port)
+    finally:
+        restore_logging()
+    return EXIT_OK
 
 
 def command_reads(args: argparse.Namespace) -> int:
@@ -363,6 +433,22 @@ def add_region_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="STAGE.FIELD=VALUE", help="override one of the model's settings, e.g. scene.sure_confidence=0.6 (repeatable; VALUE is JSON)")
 
 
+def add_camera_arguments(parser: argparse.ArgumentParser, db_help: str) -> None:
+    """The options `lpr watch` and `lpr serve` share: the database, pictures, cameras, hotlists, alerts, model and sampling."""
+    parser.add_argument("--camera", action="append", default=[], metavar="NAME", help="name of the camera, given to the sources in order (repeatable; default: the file's stem or the URL's host/path)")
+    parser.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)
+    parser.add_argument("--media", metavar="DIR", help="save each read's best frame and plate crop as JPEG under DIR/CAMERA/DATE/")
+    parser.add_argument("--hotlist", action="append", default=[], metavar="FILE", help="CSV of plates to watch for (plate,list,note), re-read when it changes (repeatable)")
+    parser.add_argument("--alert-url", action="append", default=[], metavar="URL", help="POST each hotlist read's JSON to this webhook (repeatable)")
+    parser.add_argument("--alert-command", metavar="CMD", help="run this shell command for each hotlist read, its JSON on standard input")
+    parser.add_argument("--mqtt", metavar="URL", help="publish each hotlist read's JSON to mqtt://HOST[:PORT]/TOPIC")
+    parser.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
+    add_region_arguments(parser)
+    parser.add_argument("--sample", type=positive_int, default=1, metavar="N", help="video files: read every Nth frame (default 1)")
+    parser.add_argument("--no-motion", action="store_true", help="recognize every frame, not only frames with motion")
+    parser.add_argument("--keep-days", type=non_negative_float, metavar="N", help="delete reads and their pictures older than N days, at start and hourly")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lpr", description="Automatic license plate recognition.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -402,21 +488,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_help = f"reads database: sqlite:///PATH or postgresql://USER@HOST/DB (default {DEFAULT_DB})"
     watch = commands.add_parser("watch", help="read plates from cameras and videos into the reads database", description="Read cameras, streams, video files and upload folders: one read per vehicle pass, stored, printed, matched against hotlists and alerted on.")
     watch.add_argument("sources", nargs="+", metavar="SOURCE", help="video file, folder of uploaded images, /dev/videoN, rtsp:// or http(s):// URL")
-    watch.add_argument("--camera", action="append", default=[], metavar="NAME", help="name of the camera, given to the sources in order (repeatable; default: the file's stem or the URL's host/path)")
-    watch.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)
-    watch.add_argument("--media", metavar="DIR", help="save each read's best frame and plate crop as JPEG under DIR/CAMERA/DATE/")
-    watch.add_argument("--hotlist", action="append", default=[], metavar="FILE", help="CSV of plates to watch for (plate,list,note), re-read when it changes (repeatable)")
-    watch.add_argument("--alert-url", action="append", default=[], metavar="URL", help="POST each hotlist read's JSON to this webhook (repeatable)")
-    watch.add_argument("--alert-command", metavar="CMD", help="run this shell command for each hotlist read, its JSON on standard input")
-    watch.add_argument("--mqtt", metavar="URL", help="publish each hotlist read's JSON to mqtt://HOST[:PORT]/TOPIC")
-    watch.add_argument("--model", help=f"model name or .npz path (default: the state's model, else {DEFAULT_MODEL})")
-    add_region_arguments(watch)
+    add_camera_arguments(watch, db_help)
     watch.add_argument("--json", action="store_true", help="print one JSON object per read (JSON Lines)")
-    watch.add_argument("--sample", type=positive_int, default=1, metavar="N", help="video files: read every Nth frame (default 1)")
-    watch.add_argument("--no-motion", action="store_true", help="recognize every frame, not only frames with motion")
     watch.add_argument("--workers", type=positive_int, default=1, metavar="N", help="recognize moving frames in N processes; the reads are the same as with 1 (default 1)")
-    watch.add_argument("--keep-days", type=non_negative_float, metavar="N", help="delete reads and their pictures older than N days, at start and hourly")
     watch.set_defaults(handler=command_watch)
+
+    serving = commands.add_parser(
+        "serve", help="serve the reads, recognition and the cameras over HTTP",
+        description="Serve a Plate Recognizer-compatible snapshot route, lpr's API (documented at /docs), Prometheus metrics and a web page of reads; optionally watch cameras too.",
+    )  # fmt: skip
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every network)")
+    serving.add_argument("--port", type=positive_int, default=8080, help="port to listen on (default 8080)")
+    serving.add_argument("--token-file", metavar="FILE", help="API tokens, one a line, optionally followed by 'read' for a read-only token (default: a new admin token for this run, printed)")
+    serving.add_argument("--watch", action="append", default=[], metavar="SOURCE", help="also watch this camera, stream, video or upload folder, as lpr watch does (repeatable)")
+    add_camera_arguments(serving, db_help)
+    serving.add_argument("--workers", type=positive_int, default=1, metavar="N", help="recognize uploads in N processes (and the cameras' moving frames in N more); default 1")
+    serving.set_defaults(handler=command_serve)
 
     reads = commands.add_parser("reads", help="list stored reads", description="List the reads in the reads database, newest first.")
     reads.add_argument("--db", default=DEFAULT_DB, metavar="URL", help=db_help)

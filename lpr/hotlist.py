@@ -89,6 +89,12 @@ def load_hotlist(path: str | Path) -> tuple[list[HotlistEntry], list[str]]:
         raise ValueError(f"{path}: cannot read hotlist ({error.strerror or error})") from None
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: hotlist is not UTF-8 text (byte {error.start})") from None
+    return parse_hotlist(text, str(path))
+
+
+def parse_hotlist(text: str, name: str) -> tuple[list[HotlistEntry], list[str]]:
+    """A hotlist CSV's text and its name (for messages) in, its entries and one error line per malformed row (skipped) out."""
+    path = name
     entries: list[HotlistEntry] = []
     errors: list[str] = []
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -243,6 +243,12 @@ class Recognizer:
             return reading.confidence
         return self.verifier.reading_score(gray, self.reading_evidence(reading))
 
+    def detection_score(self, gray: np.ndarray, plate: PlateRead) -> float:
+        """A scene's (H, W) uint8 gray copy and a plate read from it in, how plate-like it is in (0, 1) out: the verifier's score through a logistic (0.5 at its zero), or without one the confidence."""
+        if self.verifier is None:
+            return plate.confidence
+        return float(1.0 / (1.0 + np.exp(-self.verifier.reading_score(gray, self.reading_evidence(plate)))))
+
     def _is_sure(self, reading: PlateReading) -> bool:
         """Whether a scene reading is sure enough that candidates on it need no reading: sure_confidence, and longer than a short reading."""
         rules = self.config.scene

@@ -271,3 +271,66 @@ class VehicleRead:
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed vehicle read ({type(error).__name__}: {error})") from None
+
+
+def _count(value: Any, name: str) -> int:
+    """A JSON whole number of at least 0 in, an int out; ValueError naming the field otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of at least 0, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    """How a watched camera is doing: connected, frames per second, frames read and dropped, reconnects, its last error, when it last delivered and when this was taken."""
+
+    camera: str
+    source: str
+    connected: bool
+    # Frames read per second since the previous status; None before there is one.
+    fps: float | None
+    frames_read: int
+    frames_dropped: int
+    reconnects: int
+    last_error: str | None
+    last_frame_at: datetime | None
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The status's JSON object; times in UTC ISO 8601 with "Z"."""
+        return {
+            "camera": self.camera,
+            "source": self.source,
+            "connected": self.connected,
+            "fps": None if self.fps is None else round(self.fps, 3),
+            "frames_read": self.frames_read,
+            "frames_dropped": self.frames_dropped,
+            "reconnects": self.reconnects,
+            "last_error": self.last_error,
+            "last_frame_at": None if self.last_frame_at is None else _iso(self.last_frame_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CameraStatus:
+        """A status's JSON object in, the CameraStatus out; ValueError naming what is wrong."""
+        try:
+            connected, fps, last_frame = data["connected"], data["fps"], data["last_frame_at"]
+            if not isinstance(connected, bool):
+                raise ValueError(f"connected must be true or false, got {connected!r}")
+            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps < 0):
+                raise ValueError(f"fps must be null or a number of at least 0, got {fps!r}")
+            return cls(
+                camera=_text(data["camera"], "camera"),
+                source=_text(data["source"], "source"),
+                connected=connected,
+                fps=None if fps is None else float(fps),
+                frames_read=_count(data["frames_read"], "frames_read"),
+                frames_dropped=_count(data["frames_dropped"], "frames_dropped"),
+                reconnects=_count(data["reconnects"], "reconnects"),
+                last_error=_text(data["last_error"], "last_error", optional=True),
+                last_frame_at=None if last_frame is None else _utc_time(last_frame, "last_frame_at"),
+                updated_at=_utc_time(data["updated_at"], "updated_at"),
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"malformed camera status ({type(error).__name__}: {error})") from None

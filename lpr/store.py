@@ -37,6 +37,8 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
+    or_,
     select,
     text,
 )
@@ -47,7 +49,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from .errors import LprError
 from .geometry import Box
 from .hotlist import HotlistEntry, is_near_plate, normalize_plate
-from .records import HotlistMatch, TextCandidate, VehicleRead
+from .records import CameraStatus, HotlistMatch, TextCandidate, VehicleRead
 
 
 class StoreError(LprError):
@@ -98,9 +100,13 @@ reads = Table(
     Column("match", JSON),
     # The matched entry's list, a column of its own so --hotlist-only needs no JSON query.
     Column("hotlist", Text),
+    # When the read was committed (schema version 2; null for older reads): live feeds follow it, since
+    # a read's first_seen can be well before it is stored.
+    Column("stored_at", _UtcTime),
     Index("reads_plate", "plate"),
     Index("reads_camera", "camera"),
     Index("reads_first_seen", "first_seen"),
+    Index("reads_stored_at", "stored_at"),
 )
 
 hotlist_entries = Table(
@@ -132,14 +138,34 @@ outbox = Table(
 )
 
 
+camera_status = Table(
+    "camera_status",
+    metadata,
+    # One row per camera, replaced by its watcher every few seconds (schema version 2).
+    Column("camera", Text, primary_key=True),
+    Column("status", JSON, nullable=False),
+    Column("updated_at", _UtcTime, nullable=False),
+)
+
+
 def _initial_schema(connection: Connection) -> None:
-    """Version 1: the tables of `metadata`."""
-    # When a later version changes a table, copy version 1's tables here so each migration starts from the schema it expects.
+    """Version 1: the tables of `metadata` (a new database gets the latest tables; later migrations add only what is missing)."""
     metadata.create_all(connection)
 
 
+def _stored_at_and_camera_status(connection: Connection) -> None:
+    """Version 2: reads.stored_at (when a read was committed, which live feeds follow) and the camera_status table."""
+    columns = {column["name"] for column in inspect(connection).get_columns("reads")}
+    if "stored_at" not in columns:
+        kind = "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
+        connection.execute(text(f"ALTER TABLE reads ADD COLUMN stored_at {kind}"))
+        connection.execute(text("CREATE INDEX reads_stored_at ON reads (stored_at)"))
+    camera_status.create(connection, checkfirst=True)
+
+
 # Migration i takes a database from version i to i + 1; append new ones, never edit old ones.
-MIGRATIONS = (_initial_schema,)
+# Each checks what is there, since a new database starts from the latest tables.
+MIGRATIONS = (_initial_schema, _stored_at_and_camera_status)
 SCHEMA_VERSION = len(MIGRATIONS)
 # Serializes PostgreSQL processes migrating one database at the same moment ("lpr" in ASCII).
 _MIGRATION_LOCK = 0x6C7072
@@ -267,6 +293,7 @@ def _read_row(read: VehicleRead) -> dict[str, Any]:
         "candidates": [{"plate": c.plate, "confidence": c.confidence} for c in read.candidates],
         "match": None if read.match is None else read.match.to_dict(),
         "hotlist": None if read.match is None else read.match.list,
+        "stored_at": datetime.now(timezone.utc),
     }
 
 
@@ -310,6 +337,11 @@ class Store:
     def close(self) -> None:
         """Close every connection to the database."""
         self.engine.dispose()
+
+    def ping(self) -> None:
+        """Nothing in; returns when the database answers, StoreError with one line when it does not."""
+        with self._transaction() as connection:
+            connection.execute(select(1))
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[Connection]:
@@ -364,8 +396,13 @@ class Store:
         until: datetime | None = None,
         hotlist_only: bool = False,
         limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[VehicleRead]:
-        """Filters in (plate, or with near=True plates within one edit or OCR look-alikes of it; first_seen in [since, until)), matching reads newest first out."""
+        """Filters in (plate, or with near=True plates within one edit or OCR look-alikes of it; first_seen in [since, until)), matching reads newest first out.
+
+        before: (first_seen, id) of the last read of a previous page; only reads after it in
+        this order come, so pages neither skip nor repeat reads while new ones arrive.
+        """
         if near and not plate:
             raise ValueError("a near search needs a plate")
         if limit is not None and limit < 0:
@@ -387,6 +424,9 @@ class Store:
             query = query.where(reads.c.first_seen < _aware(until, "until"))
         if hotlist_only:
             query = query.where(reads.c.hotlist.is_not(None))
+        if before is not None:
+            seen, read_id = _aware(before[0], "before"), before[1]
+            query = query.where(or_(reads.c.first_seen < seen, (reads.c.first_seen == seen) & (reads.c.id < read_id)))
         if limit is not None and not near:
             query = query.limit(limit)
         found: list[VehicleRead] = []
@@ -397,6 +437,18 @@ class Store:
                 if not near or is_near_plate(plate, row.plate):
                     found.append(_row_read(row))
         return found
+
+    def read(self, read_id: str) -> VehicleRead | None:
+        """A read's id in, the stored read out, or None when there is none."""
+        with self._transaction() as connection:
+            row = connection.execute(select(reads).where(reads.c.id == read_id)).first()
+        return None if row is None else _row_read(row)
+
+    def stored_since(self, since: datetime, limit: int = 1000) -> list[tuple[datetime, VehicleRead]]:
+        """A time in, (stored_at, read) of the reads committed at or after it, oldest first, at most limit, out."""
+        query = select(reads).where(reads.c.stored_at >= _aware(since, "since")).order_by(reads.c.stored_at, reads.c.id).limit(limit)
+        with self._transaction() as connection:
+            return [(row.stored_at, _row_read(row)) for row in connection.execute(query)]
 
     def prune(self, keep_days: float, now: datetime) -> list[tuple[str | None, str | None]]:
         """Days to keep and the time now in, the (crop_path, frame_path) of every read deleted (first seen before now - keep_days) out, for the caller to delete."""
@@ -446,6 +498,35 @@ class Store:
                 connection.execute(hotlist_entries.insert(), rows)
         return len(rows)
 
+    def add_hotlist_entry(self, entry: HotlistEntry, source: str) -> bool:
+        """An entry and what added it (e.g. "api") in, True once stored out; False when the same plate is already on that list (nothing changes)."""
+        plate = normalize_plate(entry.plate)
+        if not plate:
+            raise ValueError(f"a hotlist plate needs letters or digits, got {entry.plate!r}")
+        with self._transaction(write=True) as connection:
+            same = select(hotlist_entries.c.plate).where(hotlist_entries.c.plate == plate, hotlist_entries.c.list == entry.list)
+            if connection.execute(same).first() is not None:
+                return False
+            row = {"source": source, "plate": plate, "list": entry.list, "note": entry.note, "imported_at": datetime.now(timezone.utc)}
+            connection.execute(hotlist_entries.insert().values(row))
+        return True
+
+    def delete_hotlist_entry(self, plate: str, list_name: str | None = None) -> int:
+        """A plate and optionally one list in, the number of entries deleted (of every source) out."""
+        condition = hotlist_entries.c.plate == normalize_plate(plate)
+        if list_name is not None:
+            condition = condition & (hotlist_entries.c.list == list_name)
+        with self._transaction(write=True) as connection:
+            return connection.execute(hotlist_entries.delete().where(condition)).rowcount
+
+    def hotlist_sources(self) -> list[tuple[HotlistEntry, str]]:
+        """Every stored hotlist entry with what added it (an imported file's name, or "api"), in (list, plate, note) order."""
+        query = select(hotlist_entries.c.plate, hotlist_entries.c.list, hotlist_entries.c.note, hotlist_entries.c.source).order_by(
+            hotlist_entries.c.list, hotlist_entries.c.plate, hotlist_entries.c.note
+        )
+        with self._transaction() as connection:
+            return [(HotlistEntry(row.plate, row.list, row.note), row.source) for row in connection.execute(query)]
+
     def hotlist_entries(self) -> list[HotlistEntry]:
         """Every imported hotlist entry, in (list, plate, note) order."""
         query = select(hotlist_entries.c.plate, hotlist_entries.c.list, hotlist_entries.c.note).order_by(
@@ -453,3 +534,17 @@ class Store:
         )
         with self._transaction() as connection:
             return [HotlistEntry(row.plate, row.list, row.note) for row in connection.execute(query)]
+
+    def put_camera_status(self, status: CameraStatus) -> None:
+        """A camera's status in; it replaces the camera's previous one."""
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        row = {"camera": status.camera, "status": status.to_dict(), "updated_at": status.updated_at}
+        upsert = dialect.insert(camera_status).values(row)
+        upsert = upsert.on_conflict_do_update(index_elements=["camera"], set_={"status": upsert.excluded.status, "updated_at": upsert.excluded.updated_at})
+        with self._transaction(write=True) as connection:
+            connection.execute(upsert)
+
+    def camera_statuses(self) -> list[CameraStatus]:
+        """Every camera's latest status, by camera name."""
+        with self._transaction() as connection:
+            return [CameraStatus.from_dict(row.status) for row in connection.execute(select(camera_status).order_by(camera_status.c.camera))]

@@ -43,7 +43,7 @@ from .files import write_atomically
 from .hotlist import Hotlist, HotlistWatcher
 from .motion import MotionConfig, MotionDetector
 from .pipeline import Recognizer, RecognizerSpec
-from .records import MATCH_KINDS, HotlistMatch, PlateRead, VehicleRead
+from .records import MATCH_KINDS, CameraStatus, HotlistMatch, PlateRead, VehicleRead
 from .sources import Frame, FrameSource, SourceConfig, Sources, camera_name, one_line, open_source
 from .store import Store, StoreError
 from .tracking import FinishedTrack, Tracker, TrackingConfig
@@ -92,6 +92,8 @@ class WatchConfig:
     commit_retry_max_s: float = 30.0
     # Processes recognizing moving frames; 1 recognizes in this process. The reads are the same for any number.
     workers: int = 1
+    # Each camera's status (connected, fps, drops, last error) is written to the database this often, for `lpr serve` and its page.
+    status_interval_s: float = 5.0
     motion_config: MotionConfig = field(default_factory=MotionConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     sources: SourceConfig = field(default_factory=SourceConfig)
@@ -105,8 +107,8 @@ class WatchConfig:
             raise ValueError(f"keep_days must be at least 0, got {self.keep_days}")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError(f"jpeg_quality must be in [1, 100], got {self.jpeg_quality}")
-        if not self.prune_interval_s > 0 or not self.hotlist_refresh_s > 0 or not self.commit_retry_max_s > 0:
-            raise ValueError("prune_interval_s, hotlist_refresh_s and commit_retry_max_s must be more than 0")
+        if not all(value > 0 for value in (self.prune_interval_s, self.hotlist_refresh_s, self.commit_retry_max_s, self.status_interval_s)):
+            raise ValueError("prune_interval_s, hotlist_refresh_s, commit_retry_max_s and status_interval_s must be more than 0")
 
     def source_config(self) -> SourceConfig:
         """Nothing in, the sources' settings with this config's sample out."""
@@ -358,10 +360,15 @@ class Watcher:
         self._imported_at = -math.inf
         self._pruned_at = -math.inf
         self._stop = threading.Event()
+        self._sources: list[FrameSource] = []
+        self._status_at = -math.inf
+        # Per camera: (frames read, monotonic time) at its previous status, for its frame rate.
+        self._status_counts: dict[str, tuple[int, float]] = {}
 
     def run(self, sources: Sequence[FrameSource], stop: threading.Event | None = None, failed_sources: Sequence[str] = ()) -> WatchReport:
         """Sources in (closed when done) and a stop event (Ctrl-C, SIGTERM), the WatchReport out once every source ended or stop was set; every track is flushed and committed."""
         stop = self._stop = stop or threading.Event()
+        self._sources = list(sources)
         multiplexer = Sources(list(sources))
         done = threading.Event()
 
@@ -403,6 +410,7 @@ class Watcher:
                 for track in camera.tracker.flush():
                     self._finish(name, camera, track, stop_retrying=True)
                 camera.frames.clear()
+            self.publish_status()
         states = multiplexer.states()
         reports = []
         for name, state in states.items():
@@ -423,6 +431,26 @@ class Watcher:
         if self.config.keep_days is not None and now_s - self._pruned_at >= self.config.prune_interval_s:
             self._pruned_at = now_s
             self.prune()
+        if now_s - self._status_at >= self.config.status_interval_s:
+            self.publish_status()
+
+    def publish_status(self) -> None:
+        """Nothing in; each watched camera's status written to the database (a failing database is one reported line)."""
+        now, now_s = datetime.now(timezone.utc), time.monotonic()
+        self._status_at = now_s
+        for source in self._sources:
+            state = source.state()
+            previous = self._status_counts.get(source.camera)
+            fps = None if previous is None or now_s <= previous[1] else (state.frames_read - previous[0]) / (now_s - previous[1])
+            self._status_counts[source.camera] = (state.frames_read, now_s)
+            status = CameraStatus(
+                source.camera, source.source, state.connected, fps, state.frames_read, state.frames_dropped, state.reconnects, state.last_error, state.last_frame_at, now
+            )
+            try:
+                self.store.put_camera_status(status)
+            except StoreError as error:
+                self.report(f"cannot store the status of camera {source.camera}: {error}")
+                return
 
     def prune(self) -> int:
         """Nothing in; reads older than keep_days deleted with their pictures; the number of reads deleted out (0 when the database fails, reported)."""
@@ -536,18 +564,7 @@ class Watcher:
         """A read and its best frame in, the read with the paths of its saved frame and crop out; a failed write is one reported line and no path."""
         if self.config.media_dir is None:
             return read
-        crop_path, frame_path = media_paths(self.config.media_dir, read.camera, read.first_seen, read.id)
-        height, width = image.shape[:2]
-        box = read.box.expanded(self.config.crop_margin, self.config.crop_margin, width, height)
-        saved: dict[str, str | None] = {"crop_path": None, "frame_path": None}
-        for key, path, picture in (("frame_path", frame_path, image), ("crop_path", crop_path, image[box.y : box.y + box.h, box.x : box.x + box.w])):
-            if picture.size == 0:
-                continue
-            try:
-                saved[key] = str(_write_jpeg(path, picture, self.config.jpeg_quality))
-            except OutputWriteError as error:
-                self.report(f"{read.camera}: read {read.id} kept without its picture: {error}")
-        return replace(read, **saved)
+        return save_read_media(read, image, self.config.media_dir, self.config, self.report)
 
     def commit(self, read: VehicleRead, stop_retrying: bool = False) -> bool:
         """A read in; committed with its alerts (retried with backoff while the database fails, until stopped; once only when stop_retrying); whether it was stored out."""
@@ -576,6 +593,25 @@ class Watcher:
         camera.reads += 1
         self.emit(read)
         return read
+
+
+def save_read_media(read: VehicleRead, image: np.ndarray, media_dir: Path, config: WatchConfig, report: Callable[[str], None]) -> VehicleRead:
+    """A read, the (H, W, 3) uint8 BGR frame it was read in, the media folder and the crop margin and JPEG quality of config in, the read with its saved pictures' paths out.
+
+    A failed write is one reported line and no path: the read is kept without that picture.
+    """
+    crop_path, frame_path = media_paths(media_dir, read.camera, read.first_seen, read.id)
+    height, width = image.shape[:2]
+    box = read.box.expanded(config.crop_margin, config.crop_margin, width, height)
+    saved: dict[str, str | None] = {"crop_path": None, "frame_path": None}
+    for key, path, picture in (("frame_path", frame_path, image), ("crop_path", crop_path, image[box.y : box.y + box.h, box.x : box.x + box.w])):
+        if picture.size == 0:
+            continue
+        try:
+            saved[key] = str(_write_jpeg(path, picture, config.jpeg_quality))
+        except OutputWriteError as error:
+            report(f"{read.camera}: read {read.id} kept without its picture: {error}")
+    return replace(read, **saved)
 
 
 def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> Path:

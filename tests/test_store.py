@@ -11,11 +11,11 @@ from pathlib import Path
 
 import postgres_server
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lpr.geometry import Box
 from lpr.hotlist import HotlistEntry
-from lpr.records import HotlistMatch, TextCandidate, VehicleRead
+from lpr.records import CameraStatus, HotlistMatch, TextCandidate, VehicleRead
 from lpr.store import SCHEMA_VERSION, RetryConfig, StoreError, open_store, schema_version
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,18 +221,18 @@ def test_importing_a_hotlist_again_replaces_its_entries(store):
 def test_the_schema_version_is_recorded_and_a_newer_one_refused(url):
     with open_store(url) as store:
         with store.engine.connect() as connection:
-            ((version, applied_at),) = connection.execute(select(schema_version)).all()
-        assert version == SCHEMA_VERSION == 1 and applied_at.tzinfo == timezone.utc
+            ((_, _), (version, applied_at)) = connection.execute(select(schema_version).order_by(schema_version.c.version)).all()
+        assert version == SCHEMA_VERSION == 2 and applied_at.tzinfo == timezone.utc
         store.add_read(vehicle_read())
     with open_store(url) as store:
         # Opening again applies nothing twice and keeps the reads.
         with store.engine.begin() as connection:
-            assert connection.execute(select(schema_version.c.version)).scalars().all() == [1]
+            assert connection.execute(select(schema_version.c.version).order_by(schema_version.c.version)).scalars().all() == [1, 2]
             connection.execute(schema_version.insert().values(version=99, applied_at=T0))
         assert len(store.reads()) == 1
     with pytest.raises(StoreError) as error:
         open_store(url)
-    assert str(error.value).endswith("has schema version 99, newer than this lpr's 1: upgrade lpr") and "\n" not in str(error.value)
+    assert str(error.value).endswith("has schema version 99, newer than this lpr's 2: upgrade lpr") and "\n" not in str(error.value)
 
 
 def test_an_unreachable_postgresql_server_is_one_line():
@@ -293,3 +293,89 @@ def test_reads_committed_before_a_kill_survive_it(url):
             # What makes a commit survive power loss too, which a test cannot cut.
             with store.engine.connect() as connection:
                 assert [connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "synchronous", "busy_timeout")] == ["wal", 2, 10000]
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_reads(url):
+    old = vehicle_read("OLD1234")
+    with open_store(url) as store:
+        store.add_read(old)
+        # Make it the database version 1 wrote: no stored_at, no camera_status.
+        with store.engine.begin() as connection:
+            connection.execute(text("DROP TABLE camera_status"))
+            connection.execute(text("DROP INDEX reads_stored_at"))
+            connection.execute(text("ALTER TABLE reads DROP COLUMN stored_at"))
+            connection.execute(schema_version.delete().where(schema_version.c.version == 2))
+    with open_store(url) as store:
+        with store.engine.connect() as connection:
+            assert connection.execute(select(schema_version.c.version).order_by(schema_version.c.version)).scalars().all() == [1, 2]
+        assert store.reads() == [old]
+        # The old read was stored before stored_at existed: no live feed replays it; a new one is followed.
+        new = vehicle_read("NEW5678", at=T0 + timedelta(minutes=1))
+        store.add_read(new)
+        assert [read for _, read in store.stored_since(T0 - timedelta(days=3650))] == [new]
+        store.put_camera_status(camera_status("gate-north"))
+        assert [s.camera for s in store.camera_statuses()] == ["gate-north"]
+
+
+def test_pages_of_reads_neither_skip_nor_repeat(store):
+    # Three reads share one first_seen: the id orders them.
+    made = [vehicle_read(f"PAGE{i:03d}", at=T0 + timedelta(seconds=i // 3)) for i in range(10)]
+    for read in made:
+        store.add_read(read)
+    newest_first = store.reads()
+    pages, before = [], None
+    while True:
+        page = store.reads(limit=4, before=before)
+        if not page:
+            break
+        pages.append(page)
+        before = (page[-1].first_seen, page[-1].id)
+    assert [len(page) for page in pages] == [4, 4, 2]
+    assert [read for page in pages for read in page] == newest_first
+    assert {read.id for read in newest_first} == {read.id for read in made}
+
+
+def test_a_read_is_found_by_its_id_and_followed_by_when_it_was_stored(store):
+    first, second = vehicle_read("ABC1234", at=T0), vehicle_read("XYZ9876", at=T0 - timedelta(hours=2))
+    start = datetime.now(timezone.utc)
+    store.add_read(first)
+    store.add_read(second)
+    assert store.read(second.id) == second and store.read("no-such-id") is None
+    # Stored order, not first_seen order: the second was seen earlier but stored later.
+    stored = store.stored_since(start)
+    assert [read for _, read in stored] == [first, second]
+    assert stored[0][0] <= stored[1][0] and stored[0][0] >= start
+    assert store.stored_since(stored[1][0] + timedelta(seconds=1)) == []
+
+
+def test_hotlist_entries_are_added_listed_and_deleted_one_by_one(store):
+    store.replace_hotlist("stolen.csv", [HotlistEntry("ABC1234", "stolen", "grey Honda Civic")])
+    assert store.add_hotlist_entry(HotlistEntry("xyz-9876", "amber", "case 2291"), source="api")
+    # The same plate on the same list again changes nothing.
+    assert not store.add_hotlist_entry(HotlistEntry("XYZ9876", "amber", "other note"), source="api")
+    assert store.add_hotlist_entry(HotlistEntry("XYZ9876", "stolen", ""), source="api")
+    assert store.hotlist_sources() == [
+        (HotlistEntry("XYZ9876", "amber", "case 2291"), "api"),
+        (HotlistEntry("ABC1234", "stolen", "grey Honda Civic"), "stolen.csv"),
+        (HotlistEntry("XYZ9876", "stolen", ""), "api"),
+    ]
+    with pytest.raises(ValueError, match="needs letters or digits"):
+        store.add_hotlist_entry(HotlistEntry("--", "amber", ""), source="api")
+    assert store.delete_hotlist_entry("xyz9876", "stolen") == 1
+    assert store.delete_hotlist_entry("XYZ9876", "stolen") == 0
+    assert store.delete_hotlist_entry("ABC1234") == 1
+    assert store.hotlist_entries() == [HotlistEntry("XYZ9876", "amber", "case 2291")]
+
+
+def camera_status(camera: str, **changes) -> CameraStatus:
+    status = CameraStatus(camera, "rtsp://10.0.0.21:554/stream1", True, 9.8, 1200, 3, 1, None, T0, T0 + timedelta(seconds=1))
+    return replace(status, **changes)
+
+
+def test_a_camera_status_replaces_the_previous_one(store):
+    store.put_camera_status(camera_status("gate-south"))
+    store.put_camera_status(camera_status("gate-north"))
+    later = camera_status("gate-north", connected=False, fps=0.0, last_error="rtsp://10.0.0.21:554/stream1: no frame for 10 s", updated_at=T0 + timedelta(seconds=6))
+    store.put_camera_status(later)
+    assert store.camera_statuses() == [later, camera_status("gate-south")]
+    assert CameraStatus.from_dict(later.to_dict()) == later

@@ -407,6 +407,23 @@ class _TooLarge(HTTPException):
     pass
 
 
+# A body over the limit but under this many times it is read to its end (and dropped) before the 413: most
+# clients send a whole body before reading the answer, and would see a reset connection instead.
+DRAIN_FACTOR = 4
+
+
+async def _drain(receive: Callable[[], Awaitable[dict]], most: int) -> None:
+    """An ASGI receive and a byte count in; the request's body read and dropped until it ends or that many bytes passed."""
+    dropped = 0
+    while dropped <= most:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 def limit_and_measure(app: Callable, service: Service) -> Callable:
     """An ASGI app in, the same app with uploads over max_upload_bytes refused (413, as soon as the limit is passed) and every request counted and timed."""
     limit = service.config.max_upload_bytes
@@ -425,11 +442,13 @@ def limit_and_measure(app: Callable, service: Service) -> Callable:
             await send(message)
 
         declared = dict(scope["headers"]).get(b"content-length")
+        too_large = f"upload is over the limit of {limit} bytes"
         try:
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 metrics.rejected.labels("too_large").inc()
-                response = JSONResponse({"detail": f"upload is over the limit of {limit} bytes"}, status_code=413)
-                await response(scope, receive, measured_send)
+                if int(declared) <= DRAIN_FACTOR * limit:
+                    await _drain(receive, DRAIN_FACTOR * limit)
+                await JSONResponse({"detail": too_large}, status_code=413)(scope, receive, measured_send)
                 return
             received = 0
 
@@ -440,7 +459,9 @@ def limit_and_measure(app: Callable, service: Service) -> Callable:
                     received += len(message.get("body", b""))
                     if received > limit:
                         metrics.rejected.labels("too_large").inc()
-                        raise _TooLarge(413, f"upload is over the limit of {limit} bytes")
+                        if message.get("more_body", False):
+                            await _drain(receive, DRAIN_FACTOR * limit - received)
+                        raise _TooLarge(413, too_large)
                 return message
 
             await app(scope, limited_receive, measured_send)

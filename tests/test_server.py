@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import statistics
 import struct
 import threading
@@ -17,7 +18,7 @@ import cv2
 import numpy as np
 import postgres_server
 import pytest
-from serving import SAMPLE_SCENE, Server, multipart, running_server, store_read
+from serving import SAMPLE_SCENE, Server, free_port, multipart, running_server, store_read
 
 from lpr.pipeline import Recognizer
 from lpr.records import HotlistMatch
@@ -306,3 +307,49 @@ def test_a_bounded_load_loses_no_request(server, recognizer):
     assert refused[0] > 0
     p50, p95 = statistics.median(latencies), statistics.quantiles(latencies, n=20)[18]
     print(f"load: 200 requests, 8 clients: {200 / elapsed:.1f} requests/s, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, {refused[0]} answers 429")
+
+
+def test_one_process_watches_a_camera_and_serves_its_reads_and_status(tmp_path):
+    from test_watch import one_pass_video
+
+    video, label = one_pass_video(tmp_path)
+    with running_server(tmp_path / "serve", extra_args=["--watch", str(video), "--camera", "gate"]) as server:
+        deadline = time.monotonic() + 60
+        reads: list[dict] = []
+        while not reads and time.monotonic() < deadline:
+            time.sleep(0.5)
+            reads = server.json("GET", "/v1/reads?camera=gate")[1]["reads"]
+        assert [read["plate"] for read in reads] == [label]
+        assert server.request("GET", reads[0]["crop_url"])[0] == 200
+        # The video has ended: its final status is stored, with every frame counted.
+        deadline = time.monotonic() + 20
+        cameras: list[dict] = []
+        while time.monotonic() < deadline and not (cameras and cameras[0]["frames_read"] > 0):
+            time.sleep(0.5)
+            cameras = server.json("GET", "/v1/cameras", token="read")[1]["cameras"]
+        (camera,) = cameras
+        assert camera["camera"] == "gate" and camera["source"] == str(video) and camera["frames_read"] == int(cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_COUNT))
+        assert camera["last_error"] is None and camera["stale"] is False
+        assert 'lpr_camera_frames_read{camera="gate"}' in server.request("GET", "/metrics")[2].decode()
+
+
+def test_serve_refuses_a_busy_port_a_bad_token_file_and_an_unreachable_database_in_one_line(tmp_path, capsys):
+    from lpr.cli import main
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text("short\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = [
+            (["--port", str(port)], "cannot listen on 127.0.0.1"),
+            (["--port", str(free_port()), "--token-file", str(tokens)], "line 1: a token needs at least 16 characters"),
+            (["--port", str(free_port()), "--token-file", str(tmp_path / "missing")], "cannot read token file"),
+            (["--port", str(free_port()), "--db", f"postgresql://lpr@127.0.0.1:{free_port()}/reads"], "cannot open reads database"),
+        ]
+        for args, says in cases:
+            assert main(["serve", "--db", f"sqlite:///{tmp_path / 'reads.db'}", *args]) == 2
+            error = capsys.readouterr().err
+            assert says in error and error.strip().splitlines()[-1].startswith("lpr: error:") and "Traceback" not in error, error
+

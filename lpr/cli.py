@@ -332,6 +332,21 @@ def command_watch(args: argparse.Namespace) -> int:
     return EXIT_IMAGE_FAILED if outcome.failed else EXIT_OK
 
 
+def watched_cameras(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """`lpr serve`'s --watch, --camera and --cameras in, (sources, camera names) in order out; LprError for a bad cameras file."""
+    from .sources import camera_name
+    from .watch import read_camera_file
+
+    if len(args.camera) > len(args.watch):
+        raise LprError(f"{len(args.camera)} --camera names for {len(args.watch)} --watch sources (--camera names them in order)")
+    specs = list(args.watch)
+    names = [args.camera[i] if i < len(args.camera) else camera_name(spec) for i, spec in enumerate(specs)]
+    for name, spec in read_camera_file(args.cameras) if args.cameras else []:
+        specs.append(spec)
+        names.append(name)
+    return specs, names
+
+
 def command_serve(args: argparse.Namespace) -> int:
     import socket
     import threading
@@ -362,10 +377,11 @@ def command_serve(args: argparse.Namespace) -> int:
             recognizer = build_recognizer(args)
             config = ServeConfig(workers=args.workers, media_dir=watch_config.media_dir, watch=watch_config)
             service = Service(store, tokens, recognizer, config, hotlists, alerts_to)
-            if args.watch:
-                sources, failed = open_sources(args.watch, args.camera, watch_config.source_config(), report)
+            specs, names = watched_cameras(args)
+            if specs:
+                sources, failed = open_sources(specs, names, watch_config.source_config(), report)
                 if not sources:
-                    raise LprError("none of the --watch sources could be opened")
+                    raise LprError("none of the cameras to watch could be opened")
                 watcher = Watcher(recognizer, store, watch_config, hotlists, alerts_to, report=report)
                 service.background.append(watching(lambda stop: watcher.run(sources, stop, failed)))
             if alerts_to:
@@ -501,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=positive_int, default=8080, help="port to listen on (default 8080)")
     serving.add_argument("--token-file", metavar="FILE", help="API tokens, one a line, optionally followed by 'read' for a read-only token (default: a new admin token for this run, printed)")
     serving.add_argument("--watch", action="append", default=[], metavar="SOURCE", help="also watch this camera, stream, video or upload folder, as lpr watch does (repeatable)")
+    serving.add_argument("--cameras", metavar="FILE", help="also watch the cameras of FILE: one 'NAME SOURCE' a line")
     add_camera_arguments(serving, db_help)
     serving.add_argument("--workers", type=positive_int, default=1, metavar="N", help="recognize uploads in N processes (and the cameras' moving frames in N more); default 1")
     serving.set_defaults(handler=command_serve)

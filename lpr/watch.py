@@ -317,6 +317,25 @@ def start_delivery(store: Store, stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def read_camera_file(path: str | Path) -> list[tuple[str, str]]:
+    """A cameras file (one `NAME SOURCE` a line; blank lines and # comments skipped) in, its (name, source) pairs out; LprError naming a malformed line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise LprError(f"cannot read cameras file {path} ({getattr(error, 'strerror', None) or error})") from None
+    cameras = []
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 2:
+            raise LprError(f"{path}, line {number}: expected NAME SOURCE (a camera name, then its URL, file or folder)")
+        cameras.append((fields[0], fields[1]))
+    if not cameras:
+        raise LprError(f"{path}: no camera in it")
+    return cameras
+
+
 def open_sources(specs: Sequence[str], cameras: Sequence[str], config: SourceConfig, report: Callable[[str], None]) -> tuple[list[FrameSource], list[str]]:
     """Source specs and camera names (matched in order; the rest get their default names) in, the opened sources and the specs that failed out; LprError for clashing names."""
     if len(cameras) > len(specs):

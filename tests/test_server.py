@@ -313,7 +313,9 @@ def test_one_process_watches_a_camera_and_serves_its_reads_and_status(tmp_path):
     from test_watch import one_pass_video
 
     video, label = one_pass_video(tmp_path)
-    with running_server(tmp_path / "serve", extra_args=["--watch", str(video), "--camera", "gate"]) as server:
+    cameras_file = tmp_path / "cameras"
+    cameras_file.write_text(f"# name source\ngate {video}\n")
+    with running_server(tmp_path / "serve", extra_args=["--cameras", str(cameras_file)]) as server:
         deadline = time.monotonic() + 60
         reads: list[dict] = []
         while not reads and time.monotonic() < deadline:
@@ -347,6 +349,8 @@ def test_serve_refuses_a_busy_port_a_bad_token_file_and_an_unreachable_database_
             (["--port", str(free_port()), "--token-file", str(tokens)], "line 1: a token needs at least 16 characters"),
             (["--port", str(free_port()), "--token-file", str(tmp_path / "missing")], "cannot read token file"),
             (["--port", str(free_port()), "--db", f"postgresql://lpr@127.0.0.1:{free_port()}/reads"], "cannot open reads database"),
+            (["--port", str(free_port()), "--cameras", str(tokens)], "line 1: expected NAME SOURCE"),
+            (["--port", str(free_port()), "--watch", str(tmp_path / "missing.mp4")], "none of the cameras to watch could be opened"),
         ]
         for args, says in cases:
             assert main(["serve", "--db", f"sqlite:///{tmp_path / 'reads.db'}", *args]) == 2

@@ -506,9 +506,11 @@ def create_app(service: Service) -> FastAPI:
     )
 
     def role(header: str | None = Depends(authorization)) -> str:
-        found = service.tokens.role(presented_token(header))
+        presented = presented_token(header)
+        found = service.tokens.role(presented)
         if found is None:
-            raise HTTPException(401, "a token is needed: send Authorization: Token KEY", headers={"WWW-Authenticate": "Token"})
+            message = "a token is needed: send Authorization: Token KEY" if presented is None else "this token is not one of the server's tokens"
+            raise HTTPException(401, message, headers={"WWW-Authenticate": "Token"})
         return found
 
     def admin(found: str = Depends(role)) -> str:

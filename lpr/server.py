@@ -52,6 +52,7 @@ from .localization import to_gray
 from .pipeline import Recognizer
 from .records import ImageResult, VehicleRead
 from .snapshot import chosen_region, region_codes, snapshot_response, snapshot_timestamp
+from .sources import one_line
 from .store import Store, StoreError
 from .tokens import Tokens, presented_token
 from .watch import WatchConfig, best_match, parse_time, save_read_media, start_pool
@@ -279,8 +280,11 @@ class LiveFeed:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
+                # Its stream ends (None) instead of silently missing reads; the page reconnects and reloads.
                 self._queues.discard(queue)
-                queue.put_nowait(None) if not queue.full() else None
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(None)
 
 
 def read_json(read: VehicleRead) -> dict[str, Any]:
@@ -331,10 +335,6 @@ def upload_error(data: bytes, config: ServeConfig) -> str | None:
     if size[0] * size[1] > config.max_pixels:
         return f"image declares {size[0]}x{size[1]} pixels, over the limit of {config.max_pixels}"
     return None
-
-
-def one_line(message: object) -> str:
-    return " ".join(str(message).split())
 
 
 class HotlistEntryIn(BaseModel):
@@ -403,10 +403,6 @@ def _route_of(scope: dict) -> str:
     return getattr(route, "path", None) or "other"
 
 
-class _TooLarge(HTTPException):
-    pass
-
-
 # A body over the limit but under this many times it is read to its end (and dropped) before the 413: most
 # clients send a whole body before reading the answer, and would see a reset connection instead.
 DRAIN_FACTOR = 4
@@ -461,7 +457,7 @@ def limit_and_measure(app: Callable, service: Service) -> Callable:
                         metrics.rejected.labels("too_large").inc()
                         if message.get("more_body", False):
                             await _drain(receive, DRAIN_FACTOR * limit - received)
-                        raise _TooLarge(413, too_large)
+                        raise HTTPException(413, too_large)
                 return message
 
             await app(scope, limited_receive, measured_send)
@@ -670,7 +666,8 @@ def create_app(service: Service) -> FastAPI:
         if store_reads and found != "admin":
             raise HTTPException(403, "store=true needs an admin token")
         camera = form.get("camera_id") if isinstance(form.get("camera_id"), str) and form.get("camera_id") else None
-        region = chosen_region(regions, service.recognizer.model.profile.code)
+        profile = service.recognizer.model.profile
+        region = chosen_region(regions, {profile.code, *(f"{profile.code}-{sub}" for sub in profile.subregions)}, service.recognizer.region)
         recognition = await recognized(data, name, None if region == service.recognizer.region else region)
         if store_reads:
             await run_in_threadpool(service.store_uploaded, recognition, data, camera or "api", stamp)
@@ -845,13 +842,3 @@ def serve(service: Service, host: str, port: int) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5))
     server.run()
 
-
-__all__ = [
-    "Recognition",
-    "RecognitionPool",
-    "ServeConfig",
-    "Service",
-    "create_app",
-    "limit_and_measure",
-    "serve",
-]

@@ -10,38 +10,28 @@ not tell regions apart from the plate's look.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from .records import ImageResult, PlateRead
+from .region import region_code
 
-# Plate Recognizer's region codes: a country ("us", "gb") or a country and a state ("us-ca", "br-sp").
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]{1,3})?$")
 # Plate Recognizer rounds its scores to 3 decimals.
 SCORE_DECIMALS = 3
 
 
 def region_codes(values: Sequence[str]) -> list[str]:
     """The request's `regions` values (repeatable, or comma-separated) in, lower-case codes out; ValueError naming a malformed one."""
-    codes = []
-    for value in values:
-        for code in (part.strip().lower() for part in value.split(",")):
-            if not code:
-                continue
-            if not _REGION.match(code):
-                raise ValueError(f"regions: {code!r} is not a region code such as us, us-ca or br")
-            codes.append(code)
-    return codes
+    try:
+        return [region_code(part) for value in values for part in value.split(",") if part.strip()]
+    except ValueError as error:
+        raise ValueError(f"regions: {error}") from None
 
 
-def chosen_region(requested: Sequence[str], model_region: str) -> str:
-    """The requested region codes and the model's region in, the first requested region the model reads (itself or a sub-region) out, else the model's."""
-    for code in requested:
-        if code == model_region or code.startswith(f"{model_region}-"):
-            return code
-    return model_region
+def chosen_region(requested: Sequence[str], readable: Collection[str], default: str) -> str:
+    """The requested region codes, those the model has layouts for and its own region in, the first requested one it can read for out, else its own."""
+    return next((code for code in requested if code in readable), default)
 
 
 def snapshot_timestamp(value: str | None, now: datetime) -> str:

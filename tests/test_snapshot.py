@@ -20,15 +20,15 @@ def plate(text: str = "BKK3953", candidates: tuple[TextCandidate, ...] | None = 
 
 def test_regions_are_lower_case_codes_repeated_or_comma_separated():
     assert region_codes(["US-CA", "br, gb", ""]) == ["us-ca", "br", "gb"]
-    with pytest.raises(ValueError, match="'usa-california' is not a region code"):
+    with pytest.raises(ValueError, match="regions: region 'usa-california' is not a code"):
         region_codes(["usa-california"])
 
 
-def test_the_first_region_the_model_reads_is_chosen():
-    assert chosen_region(["fr", "us-va", "us"], "us") == "us-va"
-    assert chosen_region(["fr", "gb"], "us") == "us" and chosen_region([], "us") == "us"
-    # "usx" is not a sub-region of "us".
-    assert chosen_region(["br"], "b") == "b"
+def test_the_first_region_the_model_has_layouts_for_is_chosen():
+    readable = {"us", "us-va", "us-ca"}
+    assert chosen_region(["fr", "us-va", "us"], readable, "us") == "us-va"
+    # A state the model learned no layouts for is read as the model's region, and says so.
+    assert chosen_region(["us-zz", "gb"], readable, "us") == "us" and chosen_region([], readable, "us") == "us"
 
 
 def test_timestamps_come_back_in_utc_with_a_z():

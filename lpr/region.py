@@ -166,8 +166,20 @@ def pooled_layouts(subregions: Mapping[str, Mapping[str, int]]) -> dict[str, int
     return dict(sorted(merged.items()))
 
 
+# Old Brazilian plates (LLL-NNNN, grey or red) are about 3:1 with the city's name in small letters above
+# the characters; the characters are about half the plate's height, so the name's letters are too small
+# to be taken for characters. Every plate has 7 characters, but a scene's candidate often cuts one off at
+# an end: a 6-character reading is kept so that its plate box, grown by a character's width on each side,
+# is read again whole. Letters and digits stand where the layout says, so the layout may choose between
+# the characters printed alike.
+BRAZIL = RegionProfile(
+    "br",
+    geometry=PlateGeometry(plate_aspect=(1.5, 7.0), character_height=(0.3, 0.9), scene_characters=(6, 8), cropped_characters=(6, 8), plate_box_padding=(0.2, 0.55)),
+    lookalikes=("0OD", "1I", "8B", "5S", "2Z", "6G"),
+)
+
 # Profiles lpr knows the geometry of; a model trained for a region stores its own copy with the layouts learned.
-BUILT_IN = {"us": RegionProfile("us")}
+BUILT_IN = {"us": RegionProfile("us"), "br": BRAZIL}
 
 
 def built_in_profile(code: str) -> RegionProfile:

@@ -52,7 +52,16 @@ def test_alphabet_and_layouts():
     assert BUILT_IN["us"].accepts("ABC123") and not BUILT_IN["us"].accepts("ABC-12") and not BUILT_IN["us"].accepts("")
     assert layout("AB12C") == "LLDDL"
     with pytest.raises(ValueError, match="no region profile"):
-        built_in_profile("br")
+        built_in_profile("fr")
+
+
+def test_brazil_has_its_own_geometry_and_look_alikes():
+    brazil = built_in_profile("br")
+    assert brazil.code == "br" and brazil.geometry != BUILT_IN["us"].geometry
+    # 7 characters, but a cut-off reading of 6 is kept for its plate box to be read again whole.
+    assert brazil.geometry.scene_characters == (6, 8) and brazil.geometry.plate_box_padding[0] > BUILT_IN["us"].geometry.plate_box_padding[0]
+    # LLL-NNNN: the layout decides between characters printed alike.
+    assert {"1I", "8B", "5S"} <= set(brazil.lookalikes) and any("0" in g and "O" in g for g in brazil.lookalikes)
 
 
 def test_the_shipped_model_carries_its_profile():

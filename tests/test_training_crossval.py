@@ -48,3 +48,19 @@ def test_a_kept_fold_model_is_read_with_the_runs_verifier_thresholds(tmp_path: P
     _, retrain = crossval.parse_settings(["training.verifier_regularization=0.5"])
     with pytest.raises(SystemExit, match="training settings"):
         crossval.fold_model(0, 5, [], lpr.Config(), retrain, tmp_path)
+
+
+def test_brazilian_folds_keep_every_photo_of_a_plate_together() -> None:
+    from lpr.datasets import Dataset, LabeledImage, PlateLabel
+
+    # Three photos of one plate under different names, and a plate-free photo.
+    photos = [LabeledImage(Path(f"CC_0112{i}_AXK3125.jpg"), (PlateLabel("AXK3125"),), "br") for i in range(3)]
+    empty = LabeledImage(Path("room.jpg"), ())
+    assert len({crossval.fold_of(photo, 5, by_plate=True) for photo in photos}) == 1
+    assert crossval.fold_of(empty, 5, by_plate=True) == crossval.fold_of(empty, 5)
+    dataset = Dataset("crops", Path("br-plates"), tuple(photos))
+    fold = crossval.fold_of(photos[0], 5, by_plate=True)
+    assert len(crossval.subset(dataset, 5, {fold}, by_plate=True).images) == 3
+    assert crossval.subset(dataset, 5, set(range(5)) - {fold}, by_plate=True).images == ()
+    # Rendered plates are trained on, never scored.
+    assert ("br-plates-synthetic", False) in crossval.REGION_SETS["br"] and "br" in crossval.BY_PLATE

@@ -29,12 +29,12 @@ from joblib import Parallel, delayed
 
 import lpr
 from lpr.config import fixed_by_training, parse_override, with_overrides
-from lpr.datasets import Dataset, load_dataset
+from lpr.datasets import Dataset, LabeledImage, load_dataset
 from lpr.evaluation import ImageOutcome, summarize
 from lpr.model import save_model
 from lpr.region import state_region
 from lpr.training import TrainingConfig, train_model
-from lpr.training.model import json_ready
+from lpr.training.model import json_ready, region_config
 
 
 def parse_settings(assignments: list[str]) -> tuple[dict[str, object], TrainingConfig]:
@@ -74,14 +74,26 @@ def reading_overrides(model: lpr.Model, overrides: dict[str, object], source: st
     return changed
 
 
-def fold_of(path: Path, folds: int) -> int:
-    """The fold (0..folds-1) of an image, from a hash of its file name."""
-    return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % folds
+# The sets of each region's cross-validation under the data root: (folder, evaluated). A set not
+# evaluated is only trained on (rendered plates say nothing of how real ones are read).
+REGION_SETS = {
+    "us": (("us-plates", True), ("us-scenes", True), ("negatives", True)),
+    "br": (("br-plates", True), ("br-plates-synthetic", False), ("br-scenes", True), ("negatives", True)),
+}
+# US folds go by file name, as the README's US figures were made; other regions' by plate text, so
+# that the photos of one plate (br-plates holds several per plate) never straddle a split.
+BY_PLATE = {"br"}
 
 
-def subset(dataset: Dataset, folds: int, keep: set[int]) -> Dataset:
+def fold_of(image: LabeledImage, folds: int, by_plate: bool = False) -> int:
+    """The fold (0..folds-1) of an image, from a hash of its file name, or with by_plate of its plates' texts (a plate-free image: its name)."""
+    key = "+".join(sorted(p.text for p in image.plates)) if by_plate and image.plates else image.path.name
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % folds
+
+
+def subset(dataset: Dataset, folds: int, keep: set[int], by_plate: bool = False) -> Dataset:
     """The images of a dataset whose fold is in keep."""
-    return replace(dataset, images=tuple(i for i in dataset.images if fold_of(i.path, folds) in keep))
+    return replace(dataset, images=tuple(i for i in dataset.images if fold_of(i, folds, by_plate) in keep))
 
 
 def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
@@ -90,18 +102,21 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
     return lpr.load_model(path) if path is not None and path.is_file() else None
 
 
-def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None) -> lpr.Model:
-    """The model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
+def fold_model(
+    fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us"
+) -> lpr.Model:
+    """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
     if saved is not None:
         if saved.training and saved.training != json_ready(asdict(training)):
             raise SystemExit(f"crossval: {saved.source} was trained with other training settings; empty the --models folder to train again")
         return saved
     others = set(range(folds)) - {fold}
-    kept = [subset(d, folds, others) for d in datasets]
+    kept = [subset(d, folds, others, region in BY_PLATE) for d in datasets]
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
-    model, _ = train_model(labeled, config=config, training=training, progress=False, negatives=negatives)
+    # No held-out probe inside training: the held-out fold is this one (and the probe costs a second fit; the model is the same).
+    model, _ = train_model(labeled, region=region, config=config, training=training, heldout_fraction=0.0, progress=False, negatives=negatives)
     if models is not None:
         models.mkdir(parents=True, exist_ok=True)
         save_model(model, models / f"fold{fold}.npz")
@@ -109,15 +124,16 @@ def fold_model(fold: int, folds: int, datasets: list[Dataset], config: lpr.Confi
 
 
 def run_fold(
-    fold: int, folds: int, datasets: list[Dataset], overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
-) -> list[tuple[str, list[ImageOutcome]]]:
-    """Train without one fold (or load its model, see fold_model), evaluate on it; returns (dataset kind, outcomes) per dataset."""
-    model = fold_model(fold, folds, datasets, with_overrides(lpr.Config(), overrides), training, models)
+    fold: int, folds: int, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
+    models: Path | None = None, region: str = "us",
+) -> list[list[ImageOutcome]]:
+    """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated)."""
+    model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region)
     recognizer = lpr.Recognizer(model, overrides=reading_overrides(model, overrides, model.source or f"fold {fold}"))
     results = []
-    for dataset in datasets:
-        part = subset(dataset, folds, {fold})
-        results.append((dataset.kind, list(lpr.evaluate(recognizer, part, progress=False).outcomes)))
+    for dataset, judged in zip(datasets, evaluated):
+        part = subset(dataset, folds, {fold}, region in BY_PLATE)
+        results.append(list(lpr.evaluate(recognizer, part, progress=False).outcomes) if judged else [])
     return results
 
 
@@ -213,25 +229,27 @@ def cross_validate_state_models(
 
 
 def cross_validate(
-    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
+    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, region: str = "us"
 ) -> dict:
-    """Data root with us-plates/, us-scenes/, negatives/ in, held-out summary figures per set out."""
-    crops = load_dataset(data_root / "us-plates")
-    scenes = load_dataset(data_root / "us-scenes")
-    negatives_folder = data_root / "negatives"
-    datasets = [crops, scenes] + ([load_dataset(negatives_folder)] if negatives_folder.is_dir() else [])
-    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold)(fold, folds, datasets, overrides, training, models) for fold in range(folds))
+    """Data root holding the region's REGION_SETS (negatives/ optional) in, held-out summary figures per evaluated set out."""
+    sets = [(name, judged) for name, judged in REGION_SETS[region] if name != "negatives" or (data_root / name).is_dir()]
+    datasets = [load_dataset(data_root / name) for name, _ in sets]
+    evaluated = [judged for _, judged in sets]
+    per_fold = Parallel(n_jobs=jobs)(
+        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region) for fold in range(folds)
+    )
     figures = {}
-    for name, kind in (("us-plates", "crops"), ("us-scenes", "scenes"), ("negatives", "negatives")):
-        outcomes = [o for fold in per_fold for k, items in fold if k == kind for o in items]
-        if outcomes:
-            figures[name] = asdict(summarize(outcomes, kind))
+    for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):
+        outcomes = [o for fold in per_fold for o in fold[index]]
+        if judged and outcomes:
+            figures[name] = asdict(summarize(outcomes, dataset.kind))
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="folder holding us-plates/, us-scenes/ and negatives/")
+    parser.add_argument("--region", default="us", choices=sorted(REGION_SETS), help="whose sets to cross-validate (default us)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -255,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.state_given:
         figures = cross_validate_states(args.data, args.folds, args.jobs, overrides, training, args.models)
     else:
-        figures = cross_validate(args.data, args.folds, args.jobs, overrides, training, args.models)
+        figures = cross_validate(args.data, args.folds, args.jobs, overrides, training, args.models, args.region)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
@@ -267,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"method": f"{args.folds}-fold cross-validation by file-name hash", "settings": args.set, "figures": figures}
+        grouping = "plate-text" if args.region in BY_PLATE else "file-name"
+        payload = {"method": f"{args.folds}-fold cross-validation by {grouping} hash", "region": args.region, "settings": args.set, "figures": figures}
         if args.models is not None:
             payload["models"] = str(args.models)
         args.out.write_text(json.dumps(payload, indent=2) + "\n")

@@ -89,3 +89,15 @@ def test_geometry_comes_from_the_profile():
     # A region whose cropped plates have 7-9 characters finds no row of six here.
     long_plates = dataclasses.replace(model.profile, geometry=dataclasses.replace(model.profile.geometry, cropped_characters=(7, 9)))
     assert lpr.Recognizer(dataclasses.replace(model, profile=long_plates)).recognize(image, cropped=True) == []
+
+
+def test_the_shipped_brazilian_model_is_chosen_by_region(tmp_path, capsys):
+    from lpr.cli import main
+
+    model = load_model("br")
+    assert model.region == "br" and model.profile.geometry == built_in_profile("br").geometry and model.verifier is not None
+    assert max(model.profile.layouts, key=model.profile.layouts.get) == "LLLDDDD"
+    assert model.config.segmentation.light_offsets == (5, 10, 20, 35, 50)
+    # `--region br` loads it without --model (a US model would refuse the region).
+    assert main(["recognize", "--region", "br", "--cropped", str(SAMPLE_CROP)]) == 0
+    assert SAMPLE_CROP.name in capsys.readouterr().out

@@ -7,6 +7,9 @@ so no figure comes from an image the model saw; each set's figures are over the 
 its held-out folds. Usage (from the repository root):
 
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
+    python training/crossval.py ../shared/data --region br --folds 3 --out results/heldout_br.json
+
+--region picks the sets (REGION_SETS); Brazilian folds go by plate text (BY_PLATE).
 
 --state-given reads the crops without and with each one's state (general model);
 --state-models va nc reads each state's crops with that state's own model (us-va, us-nc).

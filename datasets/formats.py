@@ -3,6 +3,8 @@
 * Plate crops: ``labels.csv`` with the header ``image,state,plate``; each image is one plate.
 * OpenALPR scenes: ``X.txt`` beside ``X.jpg``, one line per plate:
   ``X.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`` (axis-aligned box in pixels).
+* Character tiles: ``labels.csv`` with the header ``image,char``; each image is one
+  character (for training only).
 * A folder of images with neither is a set of plate-free negatives.
 """
 
@@ -19,7 +21,7 @@ from lpr.geometry import Box
 from lpr.imageio import file_header_size, list_images
 
 PLATE_TEXT = re.compile(r"^[A-Z0-9]+$")
-KINDS = ("crops", "scenes", "negatives")
+KINDS = ("crops", "scenes", "negatives", "characters")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class SkippedRow:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Labeled images of one kind ("crops", "scenes" or "negatives") and the label rows skipped."""
+    """Labeled images of one kind ("crops", "scenes", "negatives" or "characters") and the label rows skipped."""
 
     kind: str
     root: Path
@@ -70,7 +72,7 @@ def normalize_plate_text(text: str) -> str:
 
 
 def load_plate_crops(folder: str | os.PathLike) -> Dataset:
-    """Folder with labels.csv (image,state,plate) in, a "crops" Dataset out; bad rows are skipped with a reason."""
+    """Folder with labels.csv (image,state,plate, or image,char for character tiles) in, a "crops" (or "characters") Dataset out; bad rows are skipped with a reason."""
     root = Path(folder)
     labels = root / "labels.csv"
     if not labels.is_file():
@@ -82,12 +84,15 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
         with open(labels, newline="", encoding="utf-8-sig") as stream:
             reader = csv.reader(stream)
             header = [h.strip().lower() for h in next(reader, [])]
-            missing = {"image", "plate"} - set(header)
+            # A tile folder names its text column "char"; each of its images is one character.
+            tiles = "char" in header and "plate" not in header
+            text_column = "char" if tiles else "plate"
+            missing = {"image", text_column} - set(header)
             if missing:
-                raise LabelError(f"{labels}:1: header lacks column(s) {', '.join(sorted(missing))} (expected image,state,plate)")
+                raise LabelError(f"{labels}:1: header lacks column(s) {', '.join(sorted(missing))} (expected image,state,plate or image,char)")
             column = {name: header.index(name) for name in header}
             # Only the named columns must be present: a trailing empty header cell is no column.
-            needed = 1 + max(column[name] for name in ("image", "state", "plate") if name in column)
+            needed = 1 + max(column[name] for name in ("image", "state", text_column) if name in column)
             for row in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in row):
@@ -98,9 +103,10 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
                 if not row[column["image"]].strip():
                     skipped.append(SkippedRow(labels, line, "no image file name"))
                     continue
-                text = normalize_plate_text(row[column["plate"]])
-                if not PLATE_TEXT.match(text):
-                    skipped.append(SkippedRow(labels, line, f"plate text {row[column['plate']]!r} is not A-Z/0-9"))
+                text = normalize_plate_text(row[column[text_column]])
+                if not PLATE_TEXT.match(text) or (tiles and len(text) != 1):
+                    wanted = "one character A-Z/0-9" if tiles else "A-Z/0-9"
+                    skipped.append(SkippedRow(labels, line, f"{text_column} text {row[column[text_column]]!r} is not {wanted}"))
                     continue
                 path = root / row[column["image"]].strip()
                 if not path.is_file():
@@ -114,7 +120,7 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
         raise LabelError(f"{labels}:{reader.line_num}: malformed CSV ({error})") from None
     except OSError as error:
         raise LabelError(f"{labels}: cannot read ({error.strerror or error})") from None
-    return Dataset("crops", root, tuple(images), tuple(skipped))
+    return Dataset("characters" if tiles else "crops", root, tuple(images), tuple(skipped))
 
 
 def parse_openalpr_line(line: str, label_file: Path, number: int) -> tuple[str, PlateLabel]:
@@ -175,7 +181,7 @@ def load_negatives(folder: str | os.PathLike) -> Dataset:
 
 
 def load_dataset(folder: str | os.PathLike) -> Dataset:
-    """A labeled folder in, its Dataset out: labels.csv means crops, .txt labels mean scenes, neither means negatives."""
+    """A labeled folder in, its Dataset out: labels.csv means crops (or character tiles), .txt labels mean scenes, neither means negatives."""
     root = Path(folder)
     if not root.is_dir():
         raise LabelError(f"{root}: not a folder")

@@ -200,6 +200,12 @@ class SegmentationConfig:
     min_split_score: float = 0.5
     # Rounds of window search: each round's windows make room for the next (several merged characters).
     split_rounds: int = 3
+    # In a region with two-line plates, a plate image narrower than this times its height is read as two lines (stacked about 1.4:1, one line 3:1 and wider).
+    stacked_aspect: float = 2.5
+    # The gap between a stacked plate's lines is sought within these fractions of its height (the lines differ in size).
+    line_gap_range: tuple[float, float] = (0.3, 0.7)
+    # Each line is cut this fraction of the plate's height past the gap, so a gap found a little off clips no character.
+    line_overlap: float = 0.06
 
     def __post_init__(self) -> None:
         stage = "segmentation"
@@ -213,6 +219,8 @@ class SegmentationConfig:
         _require(all(t >= 0 for t in tolerances) and self.max_width_ratio > 0, stage, "row tolerances must be >= 0")
         _require(self.split_width >= 0 and self.split_step > 0 and self.min_split_height >= 0, stage, "split window sizes out of range")
         _require(self.split_gap >= 0 and self.end_split_tolerance >= 0 and self.max_band_window_height >= 0, stage, "split places out of range")
+        _require(self.stacked_aspect > 0 and self.line_overlap >= 0, stage, "stacked_aspect must be > 0 and line_overlap >= 0")
+        _require(len(self.line_gap_range) == 2 and 0 < self.line_gap_range[0] <= self.line_gap_range[1] < 1, stage, "line_gap_range must be two fractions 0 < low <= high < 1")
         _require(self.band_margin is None or self.band_margin >= 0, stage, "band_margin must be >= 0 or null")
         _require(self.line_length >= 0 and self.split_rounds >= 0 and self.min_colour_character_height >= 0, stage, "line_length, split_rounds and colour height must be >= 0")
         _require(self.max_ink_colour_distance is None or self.max_ink_colour_distance >= 0, stage, "max_ink_colour_distance must be >= 0 or null")

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from lpr.datasets import Dataset, LabeledImage
 
-from .errors import ImageReadError
+from .errors import ImageReadError, LprError
 from .geometry import Box
 from .imageio import read_image
 from .metrics import character_accuracy, exact_match, is_detection
@@ -297,6 +297,8 @@ def evaluate(recognizer: Recognizer, dataset: Dataset, progress: bool | None = N
 
     keep_failures > 0 also keeps pictures of that many of the worst failed images (Evaluation.failures).
     """
+    if dataset.kind == "characters":
+        raise LprError(f"{dataset.root}: character tiles are for training (lpr train), not for evaluating plate reading")
     cropped = dataset.kind == "crops"
     outcomes = []
     worst = WorstFailures(keep_failures)

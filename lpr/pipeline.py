@@ -25,7 +25,7 @@ from .model import Model, load_model, model_from_bytes, model_to_bytes
 from .records import CharacterRead, PlateRead
 from .region import RegionProfile, region_code
 from .scene import agreed_reading, required_plate_score, sure_first, whole_plate_reading
-from .segmentation import CharacterCrop, Segmentation, candidate_score, segment_plate
+from .segmentation import CharacterCrop, Segmentation, candidate_score, is_stacked_shape, segment_plate, segment_stacked_plate
 from .verification import PlateVerifier, ReadingEvidence
 
 
@@ -103,11 +103,13 @@ class Recognizer:
     def read_plate(self, plate: np.ndarray, origin: tuple[int, int] = (0, 0), in_scene: bool = False) -> PlateReading | None:
         """(H, W, 3) uint8 plate image in, its best reading out (boxes shifted by origin), or None.
 
-        in_scene: the image was cut from a scene, so it may be no plate at all and its row
+        A two-line plate (see is_stacked_shape) reads top line first as one text. in_scene: the image was cut from a scene, so it may be no plate at all and its row
         needs the region's scene_characters; a cropped plate's row needs cropped_characters.
         """
-        geometry = self.profile.geometry
-        segmented = segment_plate(plate, self._predictor(), self.config.segmentation, geometry, in_scene)
+        geometry, settings = self.profile.geometry, self.config.segmentation
+        # A region with two-line plates reads a squarish plate line by line, top line first.
+        segment = segment_stacked_plate if is_stacked_shape(plate, settings, geometry) else segment_plate
+        segmented = segment(plate, self._predictor(), settings, geometry, in_scene)
         if segmented is None:
             return None
         layouts, smoothing = self.layout_prior_counts()

@@ -33,8 +33,10 @@ class PlateGeometry:
     cropped_characters: tuple[int, int] = (3, 9)
     # The character band grown by these fractions of its (width, height) on each side is the plate's box.
     plate_box_padding: tuple[float, float] = (0.12, 0.6)
-    # Lines of text on the plate.
+    # Lines of text the region's plates have at most (2: stacked plates are read line by line).
     lines: int = 1
+    # Character height as a fraction of one line's height, on a two-line plate.
+    line_character_height: tuple[float, float] = (0.45, 0.98)
 
     @property
     def max_characters(self) -> int:
@@ -91,6 +93,7 @@ class RegionProfile:
                 "cropped_characters": list(g.cropped_characters),
                 "plate_box_padding": list(g.plate_box_padding),
                 "lines": g.lines,
+                "line_character_height": list(g.line_character_height),
             },
             "lookalikes": list(self.lookalikes),
             "layouts": dict(sorted(self.layouts.items())),
@@ -110,6 +113,8 @@ class RegionProfile:
                 cropped_characters=_pair(g["cropped_characters"], int),
                 plate_box_padding=_pair(g["plate_box_padding"], float),
                 lines=int(g["lines"]),
+                # Profiles written before two-line plates were read have no line geometry.
+                line_character_height=_pair(g.get("line_character_height", PlateGeometry.line_character_height), float),
             )
             return cls(
                 code=str(data["code"]),
@@ -178,8 +183,18 @@ BRAZIL = RegionProfile(
     lookalikes=("0OD", "1I", "8B", "5S", "2Z", "6G"),
 )
 
+# European plates: one line about 4.5:1 with a blue band at the left (a country code, too small to pass
+# for a character), or two lines about 1.4:1 (square plates, motorcycles), read top line first. 5 to 8
+# characters on a line plate, as few as 4 on a stacked one. Sub-regions are the countries by their
+# international vehicle codes ("eu-d", "eu-cz", "eu-sk").
+EUROPE = RegionProfile(
+    "eu",
+    geometry=PlateGeometry(plate_aspect=(1.2, 8.0), character_height=(0.3, 0.95), scene_characters=(5, 9), cropped_characters=(4, 9), lines=2),
+    lookalikes=("0O", "1I", "8B", "5S", "2Z"),
+)
+
 # Profiles lpr knows the geometry of; a model trained for a region stores its own copy with the layouts learned.
-BUILT_IN = {"us": RegionProfile("us"), "br": BRAZIL}
+BUILT_IN = {"us": RegionProfile("us"), "br": BRAZIL, "eu": EUROPE}
 
 
 def built_in_profile(code: str) -> RegionProfile:

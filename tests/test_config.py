@@ -18,7 +18,7 @@ LPR = Path(lpr.__file__).resolve().parent
 READERS = {
     "localization": ["localization.py"],
     "verifier": ["verification.py", "pipeline.py"],
-    "segmentation": ["segmentation/components.py", "segmentation/rows.py", "segmentation/plate.py"],
+    "segmentation": ["segmentation/components.py", "segmentation/rows.py", "segmentation/plate.py", "segmentation/lines.py"],
     "features": ["features.py"],
     "decoding": ["decoding.py", "pipeline.py"],
     "scene": ["scene.py", "pipeline.py"],

@@ -326,3 +326,33 @@ def test_scene_label_lines_naming_two_images_keep_each_plate_with_its_image(tmp_
         ("scene-01.jpg", ["ABC123"]),
         ("scene-02.jpg", ["XYZ789"]),
     ]
+
+
+def test_character_tiles_load_as_characters_and_bad_rows_are_skipped(tmp_path: Path):
+    for name in ("a.png", "b.png", "c.png"):
+        write_image(tmp_path / name, 20, 36)
+    (tmp_path / "labels.csv").write_text("image,char\na.png,7\nb.png,AB\nc.png,-\nghost.png,K\n")
+    tiles = load_dataset(tmp_path)
+    assert tiles.kind == "characters"
+    assert [(i.path.name, i.plates[0].text) for i in tiles.images] == [("a.png", "7")]
+    assert [(row.line, row.reason) for row in tiles.skipped] == [
+        (3, "char text 'AB' is not one character A-Z/0-9"),
+        (4, "char text '-' is not one character A-Z/0-9"),
+        (5, "image 'ghost.png' not found"),
+    ]
+
+
+def test_real_character_tiles_and_stacked_plates(shared_data: Path):
+    for name, count in (("eu-chars", 6964), ("gb-chars", 3598), ("br-chars", 1772)):
+        tiles = load_dataset(shared_data / name)
+        assert (tiles.kind, len(tiles), tiles.skipped) == ("characters", count, ())
+    stacked = load_dataset(shared_data / "eu-stacked-plates")
+    assert (stacked.kind, len(stacked), stacked.skipped) == ("crops", 258, ())
+
+
+def test_evaluating_character_tiles_is_one_error_line(tmp_path: Path):
+    write_image(tmp_path / "a.png", 20, 36)
+    (tmp_path / "labels.csv").write_text("image,char\na.png,7\n")
+    done = run_lpr("evaluate", str(tmp_path))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [f"lpr: error: {tmp_path}: character tiles are for training (lpr train), not for evaluating plate reading"]

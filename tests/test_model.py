@@ -421,7 +421,10 @@ def test_shipped_model_reads_as_the_us_profile_with_the_states_as_subregions():
     if stored["version"] == 3:
         assert model.profile.subregions == stored["info"]["formats"]
     else:
-        assert model.profile.to_dict() == stored["profile"]
+        written = model.profile.to_dict()
+        # A profile stored before two-line plates were read lacks the line geometry, which loads as its default.
+        assert written["geometry"].pop("line_character_height") == list(stored["profile"]["geometry"].pop("line_character_height", [0.45, 0.98]))
+        assert written == stored["profile"]
     assert model.verifier is not None
     assert Recognizer(model, region="us-va").region_known
 

@@ -43,11 +43,11 @@ def test_a_kept_fold_model_is_read_with_the_runs_verifier_thresholds(tmp_path: P
         crossval.reading_overrides(model, descriptor, "fold0.npz")
     # ...nor can a training setting: a kept model trained otherwise stops the run.
     shutil.copy(model.source, tmp_path / "fold0.npz")
-    kept = crossval.fold_model(0, 5, [], lpr.Config(), TrainingConfig(), tmp_path)
+    kept = crossval.fold_model(0, crossval.Folds(5), [], lpr.Config(), TrainingConfig(), tmp_path)
     assert Path(kept.source) == tmp_path / "fold0.npz"
     _, retrain = crossval.parse_settings(["training.verifier_regularization=0.5"])
     with pytest.raises(SystemExit, match="training settings"):
-        crossval.fold_model(0, 5, [], lpr.Config(), retrain, tmp_path)
+        crossval.fold_model(0, crossval.Folds(5), [], lpr.Config(), retrain, tmp_path)
 
 
 def test_brazilian_folds_keep_every_photo_of_a_plate_together() -> None:
@@ -56,11 +56,27 @@ def test_brazilian_folds_keep_every_photo_of_a_plate_together() -> None:
     # Three photos of one plate under different names, and a plate-free photo.
     photos = [LabeledImage(Path(f"CC_0112{i}_AXK3125.jpg"), (PlateLabel("AXK3125"),), "br") for i in range(3)]
     empty = LabeledImage(Path("room.jpg"), ())
-    assert len({crossval.fold_of(photo, 5, by_plate=True) for photo in photos}) == 1
-    assert crossval.fold_of(empty, 5, by_plate=True) == crossval.fold_of(empty, 5)
+    by_plate, by_name = crossval.Folds(5, by_plate=True), crossval.Folds(5)
+    assert len({by_plate.of(photo) for photo in photos}) == 1
+    assert by_plate.of(empty) == by_name.of(empty)
     dataset = Dataset("crops", Path("br-plates"), tuple(photos))
-    fold = crossval.fold_of(photos[0], 5, by_plate=True)
-    assert len(crossval.subset(dataset, 5, {fold}, by_plate=True).images) == 3
-    assert crossval.subset(dataset, 5, set(range(5)) - {fold}, by_plate=True).images == ()
+    fold = by_plate.of(photos[0])
+    assert len(by_plate.subset(dataset, {fold}).images) == 3
+    assert by_plate.subset(dataset, set(range(5)) - {fold}).images == ()
     # Rendered plates are trained on, never scored.
     assert ("br-plates-synthetic", False) in crossval.REGION_SETS["br"] and "br" in crossval.BY_PLATE
+
+
+def test_another_seed_deals_the_folds_anew_and_seed_0_keeps_the_first_deal() -> None:
+    from lpr.datasets import LabeledImage, PlateLabel
+
+    images = [LabeledImage(Path(f"{i:03d}.jpg"), (PlateLabel(f"AB{i:03d}"),)) for i in range(200)]
+    first, again, other = (crossval.Folds(5, seed=seed) for seed in (0, 0, 7))
+    assert [first.of(i) for i in images] == [again.of(i) for i in images]
+    moved = sum(first.of(i) != other.of(i) for i in images)
+    # A fresh deal moves about four in five images (each lands in one of 5 folds at random).
+    assert 120 <= moved <= 190
+    # Every fold of the new deal holds images, about a fifth each.
+    assert sorted({other.of(i) for i in images}) == [0, 1, 2, 3, 4]
+    # The first deal is the file-name hash README's figures were made with.
+    assert first.of(images[0]) == int(crossval.hashlib.sha1(b"000.jpg").hexdigest(), 16) % 5

@@ -1,4 +1,4 @@
-"""lpr.training.samples: shrunk copies of training plates, labeling of characters (band cut included)."""
+"""lpr.training.samples: shrunk copies of training plates, labeling of characters (band cut included), two-line plates, character tiles, and the labels of misread plates."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import dataclasses
 
 import cv2
 import numpy as np
+import pytest
 
 from lpr.classification import NOT_CHARACTER
 from lpr.config import SegmentationConfig
 from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.region import built_in_profile
-from lpr.training.samples import labeled_plate_characters, shrunk_plates
+from lpr.geometry import Box
+from lpr.training.samples import aligned_labels, labeled_characters, labeled_plate_characters, shrunk_plates, tile_crops
 
 CONFIG = SegmentationConfig()
 WITHOUT_BAND = dataclasses.replace(CONFIG, band_margin=None)
@@ -54,3 +56,61 @@ def test_characters_on_a_frame_line_are_labeled_once_cut_to_their_band():
 
 def test_a_plate_that_does_not_segment_into_its_text_is_unusable():
     assert labeled_plate_characters(np.full((60, 200, 3), 220, np.uint8), "ABC123", CONFIG, GEOMETRY) is None
+
+
+def two_line_plate(top: str, bottom: str) -> np.ndarray:
+    """A light two-line plate, 40 px dark glyphs, the lines 12 px apart."""
+    plate = np.full((116, 30 + 30 * max(len(top), len(bottom)), 3), 220, np.uint8)
+    for y, text in ((12, top), (64, bottom)):
+        x = 15
+        for char in text:
+            glyph = glyph_mask(char, 40)
+            paint(plate, glyph, (35, 35, 35), x, y)
+            x += glyph.shape[1] + 6
+    return plate
+
+
+def test_a_two_line_plate_is_labeled_line_by_line_with_the_one_split_that_fits():
+    europe = built_in_profile("eu").geometry
+    labeled = labeled_characters(two_line_plate("KL", "4827"), "KL4827", CONFIG, europe)
+    assert labeled is not None
+    # Every view of each character, top line first: K and L above the gap, the digits below.
+    characters = [(crop, label) for crop, label in labeled if label != NOT_CHARACTER]
+    assert {label for _, label in characters} == set("KL4827")
+    assert all(crop.box.y < 58 for crop, label in characters if label in "KL")
+    # A text that fits no split of the plate's lines teaches nothing.
+    assert labeled_characters(two_line_plate("KL", "4827"), "KL48", CONFIG, europe) is None
+    # A one-line region reads the same image as one row, which has no such text.
+    assert labeled_characters(two_line_plate("KL", "4827"), "KL4827", CONFIG, GEOMETRY) is None
+
+
+def test_a_tile_gives_its_character_cut_to_its_ink_and_shrunk():
+    tile = np.full((40, 26, 3), 255, np.uint8)
+    glyph = glyph_mask("8", 30)
+    paint(tile, glyph, (0, 0, 0), 4, 5)
+    tile[1, 1] = 0  # a speck far smaller than the character is left out
+    full, shrunk = tile_crops(tile, (16, 64))
+    assert full.box == Box(4, 5, glyph.shape[1], 30) and full.mask.shape == full.gray.shape == (30, glyph.shape[1])
+    # The glyph is anti-aliased: its ink is its darker half, up to the odd edge pixel.
+    assert np.mean((full.mask > 0) != (glyph > 0.5)) < 0.03
+    # The tile is shrunk to 16 px, its 30 px character with it.
+    assert 11 <= shrunk.mask.shape[0] <= 13 and shrunk.gray.shape == shrunk.mask.shape
+    # White ink on black is the same character.
+    (inverted, _) = tile_crops(255 - tile, (16,))
+    assert np.array_equal(inverted.mask, full.mask)
+    assert tile_crops(np.full((40, 26, 3), 255, np.uint8), (16,)) == []
+
+
+@pytest.mark.parametrize(
+    ("read", "truth", "labels"),
+    [
+        ("AB1234", "AB1234", list("AB1234")),
+        ("9AB1234", "AB1234", [NOT_CHARACTER, *"AB1234"]),
+        ("AB81234", "AB1234", ["A", "B", NOT_CHARACTER, *"1234"]),
+        ("A81234", "AB1234", list("AB1234")),
+        ("AB124", "AB1234", list("AB124")),
+        ("", "AB1", []),
+    ],
+)
+def test_a_misreading_is_labeled_by_the_truth_aligned_to_it(read: str, truth: str, labels: list[str]):
+    assert aligned_labels(read, truth) == labels

@@ -13,6 +13,12 @@ class TrainingConfig:
     classifier_regularization: float = 0.1
     # Every training plate is also read shrunk to these heights (px): scene plates are 25-40 px high.
     shrunk_heights: tuple[int, ...] = (32,)
+    # Character tiles are also learned shrunk to these heights (px): on scene and stacked plates characters are 12-20 px high.
+    tile_heights: tuple[int, ...] = (16,)
+    # Rounds of reading the training plates with the model and learning from its misreadings (emblems, band edges); 0 = none.
+    hard_example_rounds: int = 0
+    # A misreading teaches only within this many edits of the truth: a worse one is likelier cut wrong than read wrong.
+    hard_example_edits: int = 2
     # LinearSVC regularization (C) of the verifier's two scores: a few hundred plates must generalize.
     verifier_regularization: float = 0.003
     # Verifier examples overlapping a labeled plate by more than this IoU are plates...

@@ -8,8 +8,11 @@ its held-out folds. Usage (from the repository root):
 
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
     python training/crossval.py ../shared/data --region br --folds 3 --out results/heldout_br.json
+    python training/crossval.py ../shared/data --region eu-stacked --folds 5 --out results/heldout_eu_stacked.json
 
---region picks the sets (REGION_SETS); Brazilian folds go by plate text (BY_PLATE).
+--region picks the sets (REGION_SETS) and the region their models are trained for
+(SET_REGIONS); Brazilian and European folds go by plate text (BY_PLATE). --seed deals the
+images to folds anew, for the spread of a figure over several deals.
 
 --state-given reads the crops without and with each one's state (general model);
 --state-models va nc reads each state's crops with that state's own model (us-va, us-nc).
@@ -25,7 +28,7 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from joblib import Parallel, delayed
@@ -37,16 +40,16 @@ from lpr.evaluation import ImageOutcome, summarize
 from lpr.model import save_model
 from lpr.region import state_region
 from lpr.training import TrainingConfig, train_model
-from lpr.training.model import json_ready, region_config
+from lpr.training.model import json_ready, region_config, region_training
 
 
-def parse_settings(assignments: list[str]) -> tuple[dict[str, object], TrainingConfig]:
-    """--set "stage.field=JSON" texts in, (recognition overrides, training settings) out; SystemExit with a one-line reason when one is bad.
+def parse_settings(assignments: list[str], training: TrainingConfig | None = None) -> tuple[dict[str, object], TrainingConfig]:
+    """--set "stage.field=JSON" texts (and the training settings they change, default the defaults) in, (recognition overrides, training settings) out; SystemExit with a one-line reason when one is bad.
 
     Names under "training." are TrainingConfig fields; the others are lpr.Config settings.
     """
     overrides: dict[str, object] = {}
-    training = TrainingConfig()
+    training = training or TrainingConfig()
     try:
         for assignment in assignments:
             name, value = parse_override(assignment)
@@ -82,21 +85,35 @@ def reading_overrides(model: lpr.Model, overrides: dict[str, object], source: st
 REGION_SETS = {
     "us": (("us-plates", True), ("us-scenes", True), ("negatives", True)),
     "br": (("br-plates", True), ("br-plates-synthetic", False), ("br-scenes", True), ("negatives", True)),
+    # European two-line plates, with the character tiles of European fonts to learn from.
+    "eu-stacked": (("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False)),
 }
+# The region each set group's models are trained for (a group named for its region needs no entry).
+SET_REGIONS = {"eu-stacked": "eu"}
 # US folds go by file name, as the README's US figures were made; other regions' by plate text, so
 # that the photos of one plate (br-plates holds several per plate) never straddle a split.
-BY_PLATE = {"br"}
+BY_PLATE = {"br", "eu"}
 
 
-def fold_of(image: LabeledImage, folds: int, by_plate: bool = False) -> int:
-    """The fold (0..folds-1) of an image, from a hash of its file name, or with by_plate of its plates' texts (a plate-free image: its name)."""
-    key = "+".join(sorted(p.text for p in image.plates)) if by_plate and image.plates else image.path.name
-    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % folds
+@dataclass(frozen=True)
+class Folds:
+    """How images are dealt to folds: how many, whether by plate text, and the seed of the deal."""
 
+    count: int
+    # Deal by plate text, so that the photos of one plate never straddle a split.
+    by_plate: bool = False
+    # Another seed deals the images anew (repeated cross-validation); seed 0 is the deal README's figures were made with.
+    seed: int = 0
 
-def subset(dataset: Dataset, folds: int, keep: set[int], by_plate: bool = False) -> Dataset:
-    """The images of a dataset whose fold is in keep."""
-    return replace(dataset, images=tuple(i for i in dataset.images if fold_of(i, folds, by_plate) in keep))
+    def of(self, image: LabeledImage) -> int:
+        """The fold (0..count-1) of an image, from a hash of its file name, or by_plate of its plates' texts (a plate-free image: its name)."""
+        key = "+".join(sorted(p.text for p in image.plates)) if self.by_plate and image.plates else image.path.name
+        key = key if self.seed == 0 else f"{self.seed}:{key}"
+        return int(hashlib.sha1(key.encode()).hexdigest(), 16) % self.count
+
+    def subset(self, dataset: Dataset, keep: set[int]) -> Dataset:
+        """The images of a dataset whose fold is in keep."""
+        return replace(dataset, images=tuple(i for i in dataset.images if self.of(i) in keep))
 
 
 def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
@@ -106,16 +123,17 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
 
 
 def fold_model(
-    fold: int, folds: int, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us"
+    fold: int, folds: Folds, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us"
 ) -> lpr.Model:
     """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
     if saved is not None:
-        if saved.training and saved.training != json_ready(asdict(training)):
+        # A setting added since the model was trained counts as its default.
+        if saved.training and {**json_ready(asdict(TrainingConfig())), **saved.training} != json_ready(asdict(training)):
             raise SystemExit(f"crossval: {saved.source} was trained with other training settings; empty the --models folder to train again")
         return saved
-    others = set(range(folds)) - {fold}
-    kept = [subset(d, folds, others, region in BY_PLATE) for d in datasets]
+    others = set(range(folds.count)) - {fold}
+    kept = [folds.subset(d, others) for d in datasets]
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
     # No held-out probe inside training: the held-out fold is this one (and the probe costs a second fit; the model is the same).
@@ -127,7 +145,7 @@ def fold_model(
 
 
 def run_fold(
-    fold: int, folds: int, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
+    fold: int, folds: Folds, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
     models: Path | None = None, region: str = "us",
 ) -> list[list[ImageOutcome]]:
     """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated)."""
@@ -135,7 +153,7 @@ def run_fold(
     recognizer = lpr.Recognizer(model, overrides=reading_overrides(model, overrides, model.source or f"fold {fold}"))
     results = []
     for dataset, judged in zip(datasets, evaluated):
-        part = subset(dataset, folds, {fold}, region in BY_PLATE)
+        part = folds.subset(dataset, {fold})
         results.append(list(lpr.evaluate(recognizer, part, progress=False).outcomes) if judged else [])
     return results
 
@@ -147,19 +165,19 @@ def by_state(dataset: Dataset) -> dict[str | None, Dataset]:
 
 
 def run_fold_states(
-    fold: int, folds: int, training: list[Dataset], crops: Dataset, overrides: dict[str, object], settings: TrainingConfig, models: Path | None = None
+    fold: int, folds: Folds, training: list[Dataset], crops: Dataset, overrides: dict[str, object], settings: TrainingConfig, models: Path | None = None
 ) -> dict[str, list[ImageOutcome]]:
     """Train without one fold (or load its model from models/), read its crops without and with each image's own state: {"without": ..., "with": ...} outcomes."""
     # Crops are read by the character model alone: a whole run's fold model serves. One
     # trained here has no verifier, so it is not kept for whole runs.
     model = kept_fold_model(models, fold)
     if model is None:
-        others = set(range(folds)) - {fold}
+        others = set(range(folds.count)) - {fold}
         # No held-out probe inside training: this fold is the held-out set (and the probe costs a second fit).
         config = with_overrides(lpr.Config(), overrides)
-        model, _ = train_model([subset(d, folds, others) for d in training], config=config, training=settings, heldout_fraction=0.0, progress=False)
+        model, _ = train_model([folds.subset(d, others) for d in training], config=config, training=settings, heldout_fraction=0.0, progress=False)
     reading = reading_overrides(model, overrides, model.source or f"fold {fold}")
-    held = subset(crops, folds, {fold})
+    held = folds.subset(crops, {fold})
     without = list(lpr.evaluate(lpr.Recognizer(model, overrides=reading), held, progress=False).outcomes)
     given = [
         o
@@ -184,12 +202,12 @@ def calibration(outcomes: list[ImageOutcome]) -> dict[str, dict[str, float]]:
 
 
 def cross_validate_states(
-    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None
 ) -> dict:
     """Data root in, held-out crop figures read without and with each image's own state (its layouts ranked first) out."""
     crops = load_dataset(data_root / "us-plates")
     sets = [crops, load_dataset(data_root / "us-scenes")]
-    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold_states)(fold, folds, sets, crops, overrides, training, models) for fold in range(folds))
+    per_fold = Parallel(n_jobs=jobs)(delayed(run_fold_states)(fold, folds, sets, crops, overrides, training, models) for fold in range(folds.count))
     figures = {}
     for mode in ("without", "with"):
         outcomes = [o for fold in per_fold for o in fold[mode]]
@@ -198,23 +216,23 @@ def cross_validate_states(
 
 
 def run_fold_state_model(
-    fold: int, folds: int, training: list[Dataset], crops: Dataset, state: str, overrides: dict[str, object], settings: TrainingConfig
+    fold: int, folds: Folds, training: list[Dataset], crops: Dataset, state: str, overrides: dict[str, object], settings: TrainingConfig
 ) -> list[ImageOutcome]:
     """Train a state's model (lpr train --region us-XX) without one fold, read that fold's crops of the state, told the state."""
-    others = set(range(folds)) - {fold}
-    held = by_state(subset(crops, folds, {fold})).get(state)
+    others = set(range(folds.count)) - {fold}
+    held = by_state(folds.subset(crops, {fold})).get(state)
     if held is None:
         return []
     config = with_overrides(lpr.Config(), overrides)
     region = state_region(state)
     model, _ = train_model(
-        [subset(d, folds, others) for d in training], region=region, config=config, training=settings, heldout_fraction=0.0, progress=False
+        [folds.subset(d, others) for d in training], region=region, config=config, training=settings, heldout_fraction=0.0, progress=False
     )
     return list(lpr.evaluate(lpr.Recognizer(model, region), held, progress=False).outcomes)
 
 
 def cross_validate_state_models(
-    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, states: list[str]
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, states: list[str]
 ) -> dict:
     """Data root and states in, held-out figures of each state's own model on that state's crops (state given) out.
 
@@ -222,7 +240,7 @@ def cross_validate_state_models(
     """
     crops = load_dataset(data_root / "us-plates")
     sets = [crops, load_dataset(data_root / "us-scenes")]
-    jobs_list = [(state, fold) for state in states for fold in range(folds)]
+    jobs_list = [(state, fold) for state in states for fold in range(folds.count)]
     per_job = Parallel(n_jobs=jobs)(delayed(run_fold_state_model)(fold, folds, sets, crops, state, overrides, training) for state, fold in jobs_list)
     figures = {}
     for state in states:
@@ -232,14 +250,15 @@ def cross_validate_state_models(
 
 
 def cross_validate(
-    data_root: Path, folds: int, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, region: str = "us"
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, sets_of: str = "us"
 ) -> dict:
-    """Data root holding the region's REGION_SETS (negatives/ optional) in, held-out summary figures per evaluated set out."""
-    sets = [(name, judged) for name, judged in REGION_SETS[region] if name != "negatives" or (data_root / name).is_dir()]
+    """Data root holding the REGION_SETS named sets_of (negatives/ optional) in, held-out summary figures per evaluated set out."""
+    sets = [(name, judged) for name, judged in REGION_SETS[sets_of] if name != "negatives" or (data_root / name).is_dir()]
     datasets = [load_dataset(data_root / name) for name, _ in sets]
     evaluated = [judged for _, judged in sets]
+    region = SET_REGIONS.get(sets_of, sets_of)
     per_fold = Parallel(n_jobs=jobs)(
-        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region) for fold in range(folds)
+        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region) for fold in range(folds.count)
     )
     figures = {}
     for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):
@@ -254,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", type=Path, help="folder holding us-plates/, us-scenes/ and negatives/")
     parser.add_argument("--region", default="us", choices=sorted(REGION_SETS), help="whose sets to cross-validate (default us)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0, help="deal the images to folds anew with this seed (repeated cross-validation; default 0)")
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
@@ -270,13 +290,14 @@ def main(argv: list[str] | None = None) -> int:
         help="change one setting for this run, e.g. segmentation.dark_offsets=[5,10,20] or training.shrunk_heights=[24,32] (repeatable)",
     )
     args = parser.parse_args(argv)
-    overrides, training = parse_settings(args.set)
+    overrides, training = parse_settings(args.set, region_training(SET_REGIONS.get(args.region, args.region)))
+    folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, args.seed)
     if args.state_models:
-        figures = cross_validate_state_models(args.data, args.folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
+        figures = cross_validate_state_models(args.data, folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
     elif args.state_given:
-        figures = cross_validate_states(args.data, args.folds, args.jobs, overrides, training, args.models)
+        figures = cross_validate_states(args.data, folds, args.jobs, overrides, training, args.models)
     else:
-        figures = cross_validate(args.data, args.folds, args.jobs, overrides, training, args.models, args.region)
+        figures = cross_validate(args.data, folds, args.jobs, overrides, training, args.models, args.region)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
@@ -288,8 +309,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        grouping = "plate-text" if args.region in BY_PLATE else "file-name"
-        payload = {"method": f"{args.folds}-fold cross-validation by {grouping} hash", "region": args.region, "settings": args.set, "figures": figures}
+        grouping = "plate-text" if folds.by_plate else "file-name"
+        payload = {
+            "method": f"{args.folds}-fold cross-validation by {grouping} hash, seed {args.seed}",
+            "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": args.seed, "settings": args.set, "figures": figures,
+        }
         if args.models is not None:
             payload["models"] = str(args.models)
         args.out.write_text(json.dumps(payload, indent=2) + "\n")

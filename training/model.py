@@ -20,13 +20,20 @@ from lpr.verification import PlateVerifier
 
 from .classifier import fit_character_classifier
 from .config import TrainingConfig
-from .samples import CharacterSample, collect_characters, split_by_source
+from .samples import CharacterSample, collect_characters, hard_examples, split_by_source
 from .verifier import train_plate_verifier
 
 # How much more a character of the requested sub-region (state) counts than one of another
 # when training a sub-region's model: enough to shape its fonts, without losing the general
 # data that small states need.
 STATE_WEIGHT = 5.0
+# Training settings of a region's models, where its plates need other than the defaults. Europe: emblems,
+# stickers and the blue band's edge stand beside the characters of most plates, and a plate showing one
+# rarely segments into exactly its labeled characters; a round of learning from the model's misreadings
+# teaches them as "not a character".
+REGION_TRAINING: dict[str, dict[str, Any]] = {
+    "eu": {"hard_example_rounds": 1},
+}
 # Settings a region's models are trained (and so read) with, where its plates differ from the defaults'.
 # Brazil: red plates carry white characters, whose contrast over the red is low in gray; thresholds for
 # light characters as many as for dark ones make most of them readable (about 40% to 74% of real crops).
@@ -39,6 +46,12 @@ def region_config(region: str, overrides: Mapping[str, Any] | None = None) -> Co
     """A region code and setting overrides in, the Config its model is trained with out: the defaults, the region's REGION_SETTINGS, then the overrides."""
     root = region_code(region).split("-", 1)[0]
     return with_overrides(with_overrides(Config(), REGION_SETTINGS.get(root, {})), dict(overrides or {}))
+
+
+def region_training(region: str, base: TrainingConfig | None = None) -> TrainingConfig:
+    """A region code (and training settings) in, the settings its models are trained with out: base (default: the defaults) with the region's REGION_TRAINING."""
+    root = region_code(region).split("-", 1)[0]
+    return replace(base or TrainingConfig(), **REGION_TRAINING.get(root, {}))
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ def learn_formats(labels: Iterable[tuple[str | None, str]]) -> dict[str, dict[st
 def state_formats(datasets: Sequence[Dataset]) -> dict[str, dict[str, int]]:
     """Labeled datasets in, {state: {layout: count}} of every labeled plate with a state out."""
     return learn_formats(
-        (labeled.state, plate.text) for d in datasets if d.kind != "negatives" for labeled in d.images for plate in labeled.plates
+        (labeled.state, plate.text) for d in datasets if d.kind in ("crops", "scenes") for labeled in d.images for plate in labeled.plates
     )
 
 
@@ -106,9 +119,9 @@ def train_model(
         raise LprError(str(error)) from None
     subregion = region.split("-", 1)[1] if "-" in region else None
     config = config or region_config(region)
-    training = training or TrainingConfig()
+    training = training or region_training(region)
     samples, plates, usable, unreadable = collect_characters(
-        datasets, config.segmentation, base.geometry, training.shrunk_heights, progress
+        datasets, config.segmentation, base.geometry, training.shrunk_heights, progress, training.tile_heights
     )
     if len(samples) < 2 or len({s.label for s in samples}) < 2:
         raise LprError(f"only {len(samples)} usable characters from {plates} plates: not enough to train a model")
@@ -124,7 +137,18 @@ def train_model(
         predicted = [p.char for p in probe.predict([s.mask for s in scored], top_k=1, grays=[s.gray for s in scored])]
         accuracy = float(np.mean([p == s.label for p, s in zip(predicted, scored)]))
         heldout = len(scored)
+    # Layouts each state issues, learned from every labeled plate (even those that did not
+    # segment): a Recognizer for the state ranks readings in these layouts first.
+    subregions = state_formats(datasets)
+    profile = replace(base, layouts=pooled_layouts(subregions), subregions=subregions)
     classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
+    for _ in range(training.hard_example_rounds):
+        reader = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
+        hard = hard_examples(lambda plate, in_scene: reader.read_plate(plate, in_scene=in_scene), datasets, training.hard_example_edits, progress)
+        if not hard:
+            break
+        samples = samples + hard
+        classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     report = TrainingReport(
         plates=plates,
         usable_plates=usable,
@@ -141,10 +165,6 @@ def train_model(
         "heldout_accuracy": None if np.isnan(accuracy) else round(accuracy, 4),
         "sources": sorted({str(d.root) for d in datasets}),
     }
-    # Layouts each state issues, learned from every labeled plate (even those that did not
-    # segment): a Recognizer for the state ranks readings in these layouts first.
-    subregions = state_formats(datasets)
-    profile = replace(base, layouts=pooled_layouts(subregions), subregions=subregions)
     model = Model(classifier, region, info, profile=profile, config=config, training=json_ready(asdict(training)))
     verifier = scene_verifier(model, datasets, negatives, training, progress)
     if verifier is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -13,8 +14,11 @@ from lpr.classification import NOT_CHARACTER
 from lpr.config import SegmentationConfig
 from lpr.datasets import Dataset, LabeledImage
 from lpr.errors import ImageReadError
+from lpr.geometry import Box
 from lpr.imageio import read_image
+from lpr.metrics import edit_distance
 from lpr.region import PlateGeometry
+from lpr.segmentation.lines import is_stacked_shape, line_plate_geometry, plate_lines
 from lpr.segmentation.components import (
     Candidates,
     CharacterCrop,
@@ -26,6 +30,9 @@ from lpr.segmentation.components import (
     wide_members,
 )
 from lpr.segmentation.rows import select_row
+
+if TYPE_CHECKING:
+    from lpr.pipeline import PlateReading
 
 # Margin around a labeled scene box when cutting the plate out, as a fraction of its size.
 SCENE_CROP_MARGIN = 0.1
@@ -90,6 +97,59 @@ def labeled_plate_characters(
     return labeled
 
 
+def labeled_stacked_characters(
+    plate: np.ndarray, text: str, config: SegmentationConfig, geometry: PlateGeometry
+) -> list[tuple[CharacterCrop, str]] | None:
+    """A two-line plate image, its true text (top line first), settings and the region's geometry in, (character, label) pairs of both lines out; None if unusable.
+
+    The label does not say where the top line ends: the plate is usable when exactly one
+    split of the text labels both lines (see labeled_plate_characters).
+    """
+    (top, _), (bottom, _) = plate_lines(plate, config)
+    line_geometry = line_plate_geometry(geometry)
+    found = []
+    for split in range(1, len(text)):
+        upper = labeled_plate_characters(top, text[:split], config, line_geometry)
+        lower = None if upper is None else labeled_plate_characters(bottom, text[split:], config, line_geometry)
+        if lower is not None:
+            found.append(upper + lower)
+    return found[0] if len(found) == 1 else None
+
+
+def labeled_characters(plate: np.ndarray, text: str, config: SegmentationConfig, geometry: PlateGeometry) -> list[tuple[CharacterCrop, str]] | None:
+    """A plate image, its true text, settings and the region's geometry in, its (character, label) pairs out, read as lpr reads it: line by line when stacked (see is_stacked_shape); None if unusable."""
+    if is_stacked_shape(plate, config, geometry):
+        return labeled_stacked_characters(plate, text, config, geometry)
+    return labeled_plate_characters(plate, text, config, geometry)
+
+
+def tile_crops(tile: np.ndarray, heights: Sequence[int]) -> list[CharacterCrop]:
+    """(H, W, 3) uint8 character tile (one character, any polarity) in, its character as a crop out, and shrunk to each of heights below H.
+
+    The ink is the Otsu class that covers less of the tile; the character is its
+    components of at least a fifth of the largest one's area (a broken stroke stays),
+    cut to their bounds.
+    """
+    gray = cv2.cvtColor(tile, cv2.COLOR_BGR2GRAY) if tile.ndim == 3 else tile
+    crops = []
+    for height in [gray.shape[0], *[h for h in heights if h < gray.shape[0]]]:
+        scaled = gray if height == gray.shape[0] else cv2.resize(gray, (max(2, round(gray.shape[1] * height / gray.shape[0])), height), interpolation=cv2.INTER_AREA)
+        _, ink = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        if cv2.countNonZero(ink) > ink.size / 2:
+            ink = cv2.bitwise_not(ink)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        if count < 2:
+            continue
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        kept = 1 + np.flatnonzero(areas >= areas.max() / 5)
+        mask = np.isin(labels, kept).astype(np.uint8) * np.uint8(255)
+        ys, xs = np.nonzero(mask)
+        top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        box = Box(int(left), int(top), int(right - left), int(bottom - top))
+        crops.append(CharacterCrop(box, mask[top:bottom, left:right], scaled[top:bottom, left:right]))
+    return crops
+
+
 def plate_images(labeled: LabeledImage, image: np.ndarray, cropped: bool) -> list[tuple[np.ndarray, str]]:
     """A labeled image and its pixels in, (plate image, text) pairs out: the whole crop, or each labeled scene box."""
     if cropped:
@@ -120,8 +180,9 @@ def collect_characters(
     geometry: PlateGeometry,
     shrunk_heights: Sequence[int],
     progress: bool | None = None,
+    tile_heights: Sequence[int] = (),
 ) -> tuple[list[CharacterSample], int, int, int]:
-    """Labeled datasets, segmentation settings, the region's geometry and the heights plates are also read shrunk to in, (character samples, plates seen, plates usable, images unreadable) out."""
+    """Labeled datasets (plates, scenes, character tiles), segmentation settings, the region's geometry and the heights plates and tiles are also read shrunk to in, (character samples, plates seen, plates usable, images unreadable) out."""
     samples: list[CharacterSample] = []
     plates = usable = unreadable = 0
     images = [(d, labeled) for d in datasets if d.kind != "negatives" for labeled in d.images]
@@ -131,17 +192,73 @@ def collect_characters(
         except ImageReadError:
             unreadable += 1
             continue
+        if dataset.kind == "characters":
+            char = labeled.plates[0].text
+            samples.extend(CharacterSample(c.mask, c.gray, char, str(labeled.path), labeled.state) for c in tile_crops(image, tile_heights))
+            continue
         for plate, text in plate_images(labeled, image, dataset.kind == "crops"):
             plates += 1
-            characters = labeled_plate_characters(plate, text, config, geometry)
+            characters = labeled_characters(plate, text, config, geometry)
             if characters is None:
                 continue
             usable += 1
             # Read shrunk to a traffic frame's plate size too (see TrainingConfig.shrunk_heights).
             for shrunk in shrunk_plates(plate, shrunk_heights):
-                characters += labeled_plate_characters(shrunk, text, config, geometry) or []
+                characters += labeled_characters(shrunk, text, config, geometry) or []
             samples.extend(CharacterSample(c.mask, c.gray, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
+
+
+def aligned_labels(read: str, truth: str) -> list[str]:
+    """A plate's reading and its true text in, each read character's label out: the true character it stands for (same or substituted), or NOT_CHARACTER where the reading has one too many.
+
+    The alignment is a least-edit (Levenshtein) one; among equal ones, substitutions come
+    before insertions.
+    """
+    rows, cols = len(read), len(truth)
+    cost = np.zeros((rows + 1, cols + 1), dtype=np.int32)
+    cost[:, 0], cost[0, :] = np.arange(rows + 1), np.arange(cols + 1)
+    for i in range(1, rows + 1):
+        for j in range(1, cols + 1):
+            cost[i, j] = min(cost[i - 1, j - 1] + (read[i - 1] != truth[j - 1]), cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+    labels: list[str] = []
+    i, j = rows, cols
+    while i > 0:
+        if j > 0 and cost[i, j] == cost[i - 1, j - 1] + (read[i - 1] != truth[j - 1]):
+            labels.append(truth[j - 1])
+            i, j = i - 1, j - 1
+        elif cost[i, j] == cost[i - 1, j] + 1:
+            labels.append(NOT_CHARACTER)
+            i -= 1
+        else:
+            j -= 1
+    return labels[::-1]
+
+
+def hard_examples(
+    read_plate: Callable[[np.ndarray, bool], PlateReading | None], datasets: Sequence[Dataset], max_edits: int, progress: bool | None = None
+) -> list[CharacterSample]:
+    """A plate reader (plate image, in_scene in; reading with crops out), labeled datasets and the most edits a usable misreading has in, samples of the misread plates' characters out.
+
+    Each misread character is labeled by the true text aligned to the reading (see
+    aligned_labels): an emblem, band edge or sticker read as a character becomes
+    NOT_CHARACTER, a misread character its true one. Only readings within max_edits of the
+    truth are used: a worse one is likelier cut wrong than read wrong.
+    """
+    samples: list[CharacterSample] = []
+    images = [(d, labeled) for d in datasets if d.kind in ("crops", "scenes") for labeled in d.images]
+    for dataset, labeled in tqdm(images, desc="reading for hard examples", unit="image", disable=not progress if progress is not None else None):
+        try:
+            image = read_image(labeled.path)
+        except ImageReadError:
+            continue
+        for plate, text in plate_images(labeled, image, dataset.kind == "crops"):
+            reading = read_plate(plate, dataset.kind == "scenes")
+            if reading is None or reading.text == text or edit_distance(reading.text, text) > max_edits:
+                continue
+            for crop, label in zip(reading.segmentation.characters, aligned_labels(reading.text, text)):
+                samples.append(CharacterSample(crop.mask, crop.gray, label, str(labeled.path), labeled.state))
+    return samples
 
 
 def split_by_source(samples: Sequence[CharacterSample], heldout_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -200,6 +200,12 @@ class SegmentationConfig:
     min_split_score: float = 0.5
     # Rounds of window search: each round's windows make room for the next (several merged characters).
     split_rounds: int = 3
+    # A country band's columns are this fraction blue (its white letters and stars are the rest).
+    band_blue_fraction: float = 0.4
+    # A band starts within this fraction of the plate's width from its end...
+    band_edge: float = 0.08
+    # ...and is at most this fraction of its width (wider blue is plate or ink).
+    band_max_width: float = 0.3
     # In a region with two-line plates, a plate image narrower than this times its height is read as two lines (stacked about 1.4:1, one line 3:1 and wider).
     stacked_aspect: float = 2.5
     # The gap between a stacked plate's lines is sought within these fractions of its height (the lines differ in size).
@@ -219,6 +225,7 @@ class SegmentationConfig:
         _require(all(t >= 0 for t in tolerances) and self.max_width_ratio > 0, stage, "row tolerances must be >= 0")
         _require(self.split_width >= 0 and self.split_step > 0 and self.min_split_height >= 0, stage, "split window sizes out of range")
         _require(self.split_gap >= 0 and self.end_split_tolerance >= 0 and self.max_band_window_height >= 0, stage, "split places out of range")
+        _require(0 < self.band_blue_fraction <= 1 and 0 < self.band_edge <= 1 and 0 < self.band_max_width <= 1, stage, "country band fractions must be in (0, 1]")
         _require(self.stacked_aspect > 0 and self.line_overlap >= 0, stage, "stacked_aspect must be > 0 and line_overlap >= 0")
         _require(len(self.line_gap_range) == 2 and 0 < self.line_gap_range[0] <= self.line_gap_range[1] < 1, stage, "line_gap_range must be two fractions 0 < low <= high < 1")
         _require(self.band_margin is None or self.band_margin >= 0, stage, "band_margin must be >= 0 or null")

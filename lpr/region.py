@@ -37,6 +37,8 @@ class PlateGeometry:
     lines: int = 1
     # Character height as a fraction of one line's height, on a two-line plate.
     line_character_height: tuple[float, float] = (0.45, 0.98)
+    # The plates carry a blue country band at an end (EU), which segmentation paints out.
+    country_band: bool = False
 
     @property
     def max_characters(self) -> int:
@@ -94,6 +96,7 @@ class RegionProfile:
                 "plate_box_padding": list(g.plate_box_padding),
                 "lines": g.lines,
                 "line_character_height": list(g.line_character_height),
+                "country_band": g.country_band,
             },
             "lookalikes": list(self.lookalikes),
             "layouts": dict(sorted(self.layouts.items())),
@@ -115,6 +118,7 @@ class RegionProfile:
                 lines=int(g["lines"]),
                 # Profiles written before two-line plates were read have no line geometry.
                 line_character_height=_pair(g.get("line_character_height", PlateGeometry.line_character_height), float),
+                country_band=bool(g.get("country_band", False)),
             )
             return cls(
                 code=str(data["code"]),
@@ -189,7 +193,7 @@ BRAZIL = RegionProfile(
 # international vehicle codes ("eu-d", "eu-cz", "eu-sk").
 EUROPE = RegionProfile(
     "eu",
-    geometry=PlateGeometry(plate_aspect=(1.2, 8.0), character_height=(0.3, 0.95), scene_characters=(5, 9), cropped_characters=(4, 9), lines=2),
+    geometry=PlateGeometry(plate_aspect=(1.2, 8.0), character_height=(0.3, 0.95), scene_characters=(5, 9), cropped_characters=(4, 9), lines=2, country_band=True),
     lookalikes=("0O", "1I", "8B", "5S", "2Z"),
 )
 

@@ -422,8 +422,9 @@ def test_shipped_model_reads_as_the_us_profile_with_the_states_as_subregions():
         assert model.profile.subregions == stored["info"]["formats"]
     else:
         written = model.profile.to_dict()
-        # A profile stored before two-line plates were read lacks the line geometry, which loads as its default.
+        # A profile stored before two-line plates and country bands were read lacks their geometry, which loads as the default.
         assert written["geometry"].pop("line_character_height") == list(stored["profile"]["geometry"].pop("line_character_height", [0.45, 0.98]))
+        assert written["geometry"].pop("country_band") is stored["profile"]["geometry"].pop("country_band", False) is False
         assert written == stored["profile"]
     assert model.verifier is not None
     assert Recognizer(model, region="us-va").region_known

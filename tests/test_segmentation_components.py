@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lpr.config import SegmentationConfig
+from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.geometry import Box
 from lpr.region import built_in_profile
 from lpr.segmentation.components import (
@@ -19,11 +20,13 @@ from lpr.segmentation.components import (
     candidate_variants,
     changed_candidates,
     character_band,
+    country_band_columns,
     in_line,
     split_windows,
     threshold_plate,
     unlined_candidates,
     wide_members,
+    without_country_band,
 )
 
 CONFIG = SegmentationConfig()
@@ -202,3 +205,54 @@ def test_in_line_keeps_candidates_of_the_rows_height_and_line_up_to_the_band_hei
     boxes = [Box(100, 12, 14, 38), Box(120, 60, 14, 40), Box(140, 10, 14, 15), Box(160, 30 - band_high / 2, 30, band_high), Box(200, 0, 14, 80)]
     assert in_line(boxes, row, CONFIG) == [0, 3]  # not the one below, the short one, or the one twice as tall
     assert in_line(boxes, [], CONFIG) == []
+
+
+EU_BLUE = (160, 60, 20)  # BGR: the band's saturated blue
+
+
+def eu_plate(band_left: int = 0, band_right: int = 0, ink: tuple[int, int, int] = (30, 30, 30)) -> np.ndarray:
+    """A light (60, 260, 3) plate with dark (or given) glyphs "AB123", a blue band of band_left px at its left (a white "D" in it) and of band_right px at its right."""
+    plate = np.full((60, 260, 3), 225, np.uint8)
+    plate[:, :2] = 90  # the frame's edge before the band
+    if band_left:
+        plate[:, 2 : 2 + band_left] = EU_BLUE
+        cv2.putText(plate, "D", (4, 52), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+    if band_right:
+        plate[:, 260 - band_right :] = EU_BLUE
+    x = 40
+    for char in "AB123":
+        glyph = glyph_mask(char, 40)
+        paint(plate, glyph, ink, x, 10)
+        x += glyph.shape[1] + 8
+    return plate
+
+
+def test_a_country_band_is_found_at_either_end_and_painted_out():
+    config = SegmentationConfig()
+    assert country_band_columns(eu_plate(band_left=24), config) == (26, 260)
+    assert country_band_columns(eu_plate(band_left=24, band_right=20), config) == (26, 240)
+    assert country_band_columns(eu_plate(), config) == (0, 260)
+    painted = without_country_band(eu_plate(band_left=24), config)
+    # No blue is left, and nothing right of the band changed.
+    assert not (painted[..., 0].astype(int) > painted[..., 2].astype(int) + 60).any()
+    assert np.array_equal(painted[:, 26:], eu_plate(band_left=24)[:, 26:])
+    # Without a band the plate is read as it is.
+    plain = eu_plate()
+    assert without_country_band(plain, config) is plain
+
+
+def test_blue_characters_and_wide_blue_are_no_band():
+    config = SegmentationConfig()
+    # Blue ink (Latvian and Dutch plates' characters, French serials) does not start at an end.
+    assert country_band_columns(eu_plate(ink=EU_BLUE), config) == (0, 260)
+    # Blue wider than band_max_width of the plate is the plate itself.
+    assert country_band_columns(eu_plate(band_left=120), config) == (0, 260)
+
+
+def test_the_band_letter_is_no_candidate_once_painted_out():
+    plate = eu_plate(band_left=24)
+    europe = built_in_profile("eu").geometry
+    with_band = candidate_variants(plate, SegmentationConfig(), europe.character_height)
+    painted = candidate_variants(plate, SegmentationConfig(), europe.character_height, country_band=True)
+    assert any(c.box.x < 26 for v in with_band for c in v.characters)
+    assert not any(c.box.x < 26 for v in painted for c in v.characters)

@@ -11,8 +11,8 @@ import pytest
 from lpr.classification import NOT_CHARACTER
 from lpr.config import SegmentationConfig
 from lpr.datasets.synthetic import glyph_mask, paint
-from lpr.region import built_in_profile
 from lpr.geometry import Box
+from lpr.region import built_in_profile
 from lpr.training.samples import aligned_labels, labeled_characters, labeled_plate_characters, shrunk_plates, tile_crops
 
 CONFIG = SegmentationConfig()

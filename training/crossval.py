@@ -85,7 +85,9 @@ def reading_overrides(model: lpr.Model, overrides: dict[str, object], source: st
 REGION_SETS = {
     "us": (("us-plates", True), ("us-scenes", True), ("negatives", True)),
     "br": (("br-plates", True), ("br-plates-synthetic", False), ("br-scenes", True), ("negatives", True)),
-    # European two-line plates, with the character tiles of European fonts to learn from.
+    # European scenes and two-line plates, with the character tiles of European fonts to learn from.
+    "eu": (("eu-scenes", True), ("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False), ("negatives", True)),
+    # The two-line plates alone (no scenes, so no verifier): minutes instead of an hour.
     "eu-stacked": (("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False)),
 }
 # The region each set group's models are trained for (a group named for its region needs no entry).

@@ -18,7 +18,6 @@ from lpr.geometry import Box
 from lpr.imageio import read_image
 from lpr.metrics import edit_distance
 from lpr.region import PlateGeometry
-from lpr.segmentation.lines import is_stacked_shape, line_plate_geometry, plate_lines
 from lpr.segmentation.components import (
     Candidates,
     CharacterCrop,
@@ -29,6 +28,7 @@ from lpr.segmentation.components import (
     split_windows,
     wide_members,
 )
+from lpr.segmentation.lines import is_stacked_shape, line_plate_geometry, plate_lines
 from lpr.segmentation.rows import select_row
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def labeled_plate_characters(
     SAME_CHARACTER_IOU and JUNK_MAX_IOU).
     """
     settings = config
-    variants = candidate_variants(plate, settings, geometry.character_height)
+    variants = candidate_variants(plate, settings, geometry.character_height, geometry.country_band)
     rows = [select_row(v, settings, geometry.max_characters) for v in variants]
     # Every binary is also cut to the character band, as at reading time (see
     # lpr.segmentation.plate): the band of a row of the right length, else of the longest.

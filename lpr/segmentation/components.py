@@ -304,8 +304,65 @@ def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:
     return [("dark", o) for o in config.dark_offsets] + [("light", o) for o in config.light_offsets]
 
 
-def candidate_variants(plate: np.ndarray, config: SegmentationConfig, character_height: tuple[float, float]) -> list[Candidates]:
-    """(H, W, 3) or (H, W) uint8 plate and the region's character height fractions in, the candidate components of every polarity and threshold offset out."""
+# Blue in OpenCV's HSV (hue 0-180): the EU band's blue, saturated and not dark; blue plate ink is the
+# same hue, which is why only runs of columns at a plate's ends count as a band.
+BAND_HUE = (95, 130)
+BAND_MIN_SATURATION = 90
+BAND_MIN_VALUE = 40
+
+
+def country_band_columns(plate: np.ndarray, config: SegmentationConfig) -> tuple[int, int]:
+    """(H, W, 3) uint8 BGR plate in, (first, end) of the columns between the country bands at its ends out ((0, W) without one).
+
+    A band is a run of columns, mostly blue (config.band_blue_fraction of their rows),
+    starting within config.band_edge of an end and no wider than config.band_max_width of
+    the plate (EU plates carry it at the left, Italian ones at both ends).
+    """
+    width = plate.shape[1]
+    if plate.ndim != 3 or width < 8:
+        return 0, width
+    hsv = cv2.cvtColor(plate, cv2.COLOR_BGR2HSV)
+    blue = (hsv[..., 0] >= BAND_HUE[0]) & (hsv[..., 0] <= BAND_HUE[1]) & (hsv[..., 1] >= BAND_MIN_SATURATION) & (hsv[..., 2] >= BAND_MIN_VALUE)
+    fractions = blue.mean(axis=0)
+    edge, widest = max(1, round(config.band_edge * width)), round(config.band_max_width * width)
+
+    def run_from(fraction: np.ndarray) -> int:
+        """Columns' blue fractions from one end in, how many columns the band there covers (0: none) out."""
+        banded = fraction >= config.band_blue_fraction
+        if not banded[:edge].any():
+            return 0
+        start = int(np.argmax(banded[:edge]))
+        gaps = np.flatnonzero(~banded[start:])
+        end = start + (int(gaps[0]) if gaps.size else banded.size - start)
+        # The band's blurred inner edge is blue in fewer rows: it goes with the band.
+        while end < fraction.size and fraction[end] >= config.band_blue_fraction / 3:
+            end += 1
+        return end if end - start >= 2 and end <= widest else 0
+
+    return run_from(fractions), width - run_from(fractions[::-1])
+
+
+def without_country_band(plate: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """(H, W, 3) uint8 BGR plate in, a copy with its country bands (see country_band_columns) painted in the plate's median colour out (the plate itself without one)."""
+    first, end = country_band_columns(plate, config)
+    if (first, end) == (0, plate.shape[1]) or end <= first:
+        return plate
+    painted = plate.copy()
+    background = np.median(plate[:, first:end].reshape(-1, 3), axis=0).astype(np.uint8)
+    painted[:, :first] = background
+    painted[:, end:] = background
+    return painted
+
+
+def candidate_variants(
+    plate: np.ndarray, config: SegmentationConfig, character_height: tuple[float, float], country_band: bool = False
+) -> list[Candidates]:
+    """(H, W, 3) or (H, W) uint8 plate and the region's character height fractions in, the candidate components of every polarity and threshold offset out.
+
+    country_band: the region's plates carry a country band, which is painted out first (without_country_band).
+    """
+    if country_band:
+        plate = without_country_band(plate, config)
     resized, scale = resize_plate(plate, config)
     contrast = local_contrast(resized, config)
     return [threshold_candidates(resized, contrast, scale, p, o, config, character_height) for p, o in threshold_settings(config)]

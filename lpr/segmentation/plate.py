@@ -70,7 +70,7 @@ def segment_plate(
     """
     fewest, most = geometry.scene_characters if in_scene else geometry.cropped_characters
     rows = RowRules(config, fewest, most, geometry.max_characters)
-    variants = candidate_variants(plate, config, geometry.character_height)
+    variants = candidate_variants(plate, config, geometry.character_height, geometry.country_band)
     by_polarity: dict[str, list[Candidates]] = {}
     for variant in variants:
         by_polarity.setdefault(variant.polarity, []).append(variant)

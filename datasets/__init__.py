@@ -9,6 +9,7 @@ from .formats import (
     load_negatives,
     load_openalpr_scenes,
     load_plate_crops,
+    load_unlabeled,
     normalize_plate_text,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "load_negatives",
     "load_openalpr_scenes",
     "load_plate_crops",
+    "load_unlabeled",
     "normalize_plate_text",
 ]

@@ -5,7 +5,8 @@
   ``X.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`` (axis-aligned box in pixels).
 * Character tiles: ``labels.csv`` with the header ``image,char``; each image is one
   character (for training only).
-* A folder of images with neither is a set of plate-free negatives.
+* A folder of images with neither is a set of plate-free negatives, or, given as such
+  (``lpr train --unlabeled``), plate crops whose text is not known.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lpr.geometry import Box
 from lpr.imageio import file_header_size, list_images
 
 PLATE_TEXT = re.compile(r"^[A-Z0-9]+$")
-KINDS = ("crops", "scenes", "negatives", "characters")
+KINDS = ("crops", "scenes", "negatives", "characters", "unlabeled")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class SkippedRow:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Labeled images of one kind ("crops", "scenes", "negatives" or "characters") and the label rows skipped."""
+    """Labeled images of one kind (KINDS: plate crops, scenes, plate-free negatives, character tiles or unlabeled crops) and the label rows skipped."""
 
     kind: str
     root: Path
@@ -178,6 +179,12 @@ def load_negatives(folder: str | os.PathLike) -> Dataset:
     """Folder of images without any plate in, a "negatives" Dataset out."""
     root = Path(folder)
     return Dataset("negatives", root, tuple(LabeledImage(p, ()) for p in list_images([root])))
+
+
+def load_unlabeled(folder: str | os.PathLike) -> Dataset:
+    """Folder of plate crops whose text is not known in, an "unlabeled" Dataset out (for self-training)."""
+    root = Path(folder)
+    return Dataset("unlabeled", root, tuple(LabeledImage(p, ()) for p in list_images([root])))
 
 
 def load_dataset(folder: str | os.PathLike) -> Dataset:

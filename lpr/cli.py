@@ -153,15 +153,18 @@ def command_train(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise LprError(f"{out}: already exists (use --force to overwrite)")
     datasets = [load_dataset(folder) for folder in args.data]
-    negatives = [plate_free_folder(folder) for folder in args.negatives]
+    negatives = [image_folder(folder) for folder in args.negatives]
+    unlabeled = [image_folder(folder, unlabeled=True) for folder in args.unlabeled]
     for dataset in datasets:
         report_skipped(dataset)
-    model, report = train_model(datasets, region=region, progress=None, negatives=negatives)
+    model, report = train_model(datasets, region=region, progress=None, negatives=negatives, unlabeled=unlabeled)
     saved = save_model(model, out, force=args.force)
     if report.skipped_images:
         print(f"lpr: warning: skipped {report.skipped_images} unreadable image(s)", file=sys.stderr)
     print(f"plates: {report.usable_plates} of {report.plates} usable (segmented into as many characters as labeled)")
     print(f"characters: {report.characters} in {len(report.class_counts)} classes")
+    if unlabeled:
+        print(f"self-training: {report.self_labeled_plates} of {sum(len(d) for d in unlabeled)} unlabeled crops read surely and consistently, learned")
     print(f"held-out character accuracy: {report.heldout_accuracy:.3f} on {report.heldout_characters} characters of unseen plates")
     if model.verifier is not None:
         print(f"plate verifier: trained on the scenes{' and ' + str(len(negatives)) + ' negatives folder(s)' if negatives else ''}")
@@ -169,13 +172,13 @@ def command_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def plate_free_folder(folder: str):
-    """A --negatives folder in, its "negatives" Dataset out (every image counts as plate-free); LprError when empty."""
-    from lpr.datasets import load_negatives
+def image_folder(folder: str, unlabeled: bool = False):
+    """A --negatives folder in, its "negatives" Dataset out (every image counts as plate-free), or with unlabeled an --unlabeled folder's "unlabeled" one; LprError when empty."""
+    from lpr.datasets import load_negatives, load_unlabeled
 
     if not Path(folder).is_dir():
         raise LprError(f"{folder}: not a folder")
-    dataset = load_negatives(folder)
+    dataset = load_unlabeled(folder) if unlabeled else load_negatives(folder)
     if not dataset.images:
         raise LprError(f"{folder}: no images found")
     return dataset
@@ -489,6 +492,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="model file to write (default: STATE.npz in the current folder)")
     train.add_argument("--force", action="store_true", help="overwrite an existing model file")
     train.add_argument("--negatives", action="append", default=[], metavar="DIR", help="folder of plate-free images: non-plates the scene verifier learns to reject (repeatable)")
+    train.add_argument(
+        "--unlabeled", action="append", default=[], metavar="DIR",
+        help="folder of plate crops without labels: the sure, consistent readings of a first model are learned (self-training; repeatable)",
+    )
     train.set_defaults(handler=command_train)
 
     evaluation = commands.add_parser("evaluate", help="measure a model against labeled images", description="Recognize a labeled folder and report exact-match rate, character accuracy, detection and false plates.")

@@ -187,14 +187,47 @@ BRAZIL = RegionProfile(
     lookalikes=("0OD", "1I", "8B", "5S", "2Z", "6G"),
 )
 
+def spelled_layouts(*runs: tuple[str, int, int], longest: int = 9) -> tuple[str, ...]:
+    """Runs of ("L" or "D", fewest, most) in, every layout they spell of at most longest characters out, shortest first.
+
+    A format rule such as a German plate's "1-3 letters, 1-2 letters, 1-4 digits" is the
+    runs ("L", 2, 5), ("D", 1, 4).
+    """
+    spelled = [""]
+    for kind, fewest, most in runs:
+        if kind not in ("L", "D") or not 0 <= fewest <= most:
+            raise ValueError(f"a run is ('L' or 'D', fewest, most), got {(kind, fewest, most)!r}")
+        spelled = [s + kind * n for s in spelled for n in range(fewest, most + 1) if len(s) + n <= longest]
+    return tuple(sorted(set(spelled), key=lambda s: (len(s), s)))
+
+
+# Layouts the format rules of European countries issue (current series, and the older ones still on the
+# road), by international vehicle code: a prior that training plates add their counts to, so that letters
+# and digits fall where a country's format puts them even for the countries few training plates show.
+EUROPE_FORMATS: dict[str, tuple[str, ...]] = {
+    "sk": ("LLDDDLL",),
+    "cz": ("DLDDDDD", "DLLDDDD"),
+    "d": spelled_layouts(("L", 2, 5), ("D", 1, 4), longest=8),
+    "a": spelled_layouts(("L", 1, 2), ("D", 1, 5), ("L", 1, 3), longest=8) + spelled_layouts(("L", 1, 2), ("L", 1, 3), ("D", 1, 3), longest=8),
+    "pl": ("LLDDDDD", "LLDDDDL", "LLDDDLL", "LLDLDDD", "LLDLLDD", "LLLDDDD", "LLLDDDL", "LLLDDLL", "LLLDLDD", "LLLDLLD", "LLLLDDD", "LLLLLDD"),
+    "gb": ("LLDDLLL", "LDDDLLL", "LLLDDDL"),
+    # The Dutch side codes 1-14.
+    "nl": ("LLDDDD", "DDDDLL", "DDLLDD", "LLDDLL", "LLLLDD", "DDLLLL", "DDLLLD", "DLLLDD", "LLDDDL", "LDDDLL", "LLLDDL", "LDDLLL", "DLLDDD", "DDDLLD"),
+    "b": ("DLLLDDD", "LLLDDD"),
+    "f": ("LLDDDLL",),
+}
+
 # European plates: one line about 4.5:1 with a blue band at the left (a country code, too small to pass
 # for a character), or two lines about 1.4:1 (square plates, motorcycles), read top line first. 5 to 8
 # characters on a line plate, as few as 4 on a stacked one. Sub-regions are the countries by their
-# international vehicle codes ("eu-d", "eu-cz", "eu-sk").
+# international vehicle codes ("eu-d", "eu-cz", "eu-sk"), each starting from its format rules' layouts.
+_EUROPE_LAYOUTS = {country: dict.fromkeys(layouts, 1) for country, layouts in EUROPE_FORMATS.items()}
 EUROPE = RegionProfile(
     "eu",
     geometry=PlateGeometry(plate_aspect=(1.2, 8.0), character_height=(0.3, 0.95), scene_characters=(5, 9), cropped_characters=(4, 9), lines=2, country_band=True),
     lookalikes=("0O", "1I", "8B", "5S", "2Z"),
+    layouts=pooled_layouts(_EUROPE_LAYOUTS),
+    subregions=_EUROPE_LAYOUTS,
 )
 
 # Profiles lpr knows the geometry of; a model trained for a region stores its own copy with the layouts learned.

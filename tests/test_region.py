@@ -10,7 +10,17 @@ import pytest
 
 import lpr
 from lpr.model import load_model
-from lpr.region import BUILT_IN, PlateGeometry, RegionProfile, built_in_profile, layout, pooled_layouts, region_code, state_region
+from lpr.region import (
+    BUILT_IN,
+    PlateGeometry,
+    RegionProfile,
+    built_in_profile,
+    layout,
+    pooled_layouts,
+    region_code,
+    spelled_layouts,
+    state_region,
+)
 
 SAMPLE_CROP = Path(__file__).resolve().parent.parent / "datasets" / "samples" / "crops" / "synthetic-01.png"
 
@@ -62,6 +72,24 @@ def test_brazil_has_its_own_geometry_and_look_alikes():
     assert brazil.geometry.scene_characters == (6, 8) and brazil.geometry.plate_box_padding[0] > BUILT_IN["us"].geometry.plate_box_padding[0]
     # LLL-NNNN: the layout decides between characters printed alike.
     assert {"1I", "8B", "5S"} <= set(brazil.lookalikes) and any("0" in g and "O" in g for g in brazil.lookalikes)
+
+
+def test_format_rules_spell_every_layout_of_their_runs():
+    # A German plate: 1-3 letters of district, 1-2 letters, 1-4 digits.
+    german = spelled_layouts(("L", 2, 5), ("D", 1, 4), longest=8)
+    assert german[0] == "LLD" and "LLLLLDDD" in german and "LLLLLDDDD" not in german and len(german) == len(set(german))
+    assert spelled_layouts(("D", 1, 1), ("L", 2, 2), ("D", 4, 4)) == ("DLLDDDD",)
+    with pytest.raises(ValueError, match="run"):
+        spelled_layouts(("X", 1, 2))
+
+
+def test_europe_starts_from_each_countrys_format_rules():
+    europe = built_in_profile("eu")
+    assert {"sk", "cz", "d", "a", "pl", "gb", "nl", "b", "f"} <= set(europe.subregions)
+    assert europe.select("eu-sk").layouts == {"LLDDDLL": 1} and "DLLDDDD" in europe.select("eu-cz").layouts
+    # Slovakia, France, Austria and Poland all issue LLDDDLL: the region counts it once for each.
+    assert europe.layouts == pooled_layouts(europe.subregions) and europe.layouts["LLDDDLL"] == 4
+    assert europe.geometry.country_band and europe.geometry.lines == 2
 
 
 def test_the_shipped_model_carries_its_profile():

@@ -1,4 +1,4 @@
-"""lpr.training.model: train_model's errors on too little data and on a region without plates."""
+"""lpr.training.model: train_model's errors on too little data and on a region without plates; the profiles it learns."""
 
 from __future__ import annotations
 
@@ -42,3 +42,28 @@ def test_a_brazilian_model_learns_the_brazilian_layout_and_reads_unseen_plates(s
     assert max(model.profile.layouts, key=model.profile.layouts.get) == "LLLDDDD"
     figures = evaluate(Recognizer(model), dataclasses.replace(crops, images=tuple(held)), progress=False).summary
     assert figures.char_accuracy >= 0.85 and figures.exact_rate >= 0.5, figures
+
+
+def test_a_european_profile_adds_learned_layouts_to_the_format_rules(shared_data):
+    """Stacked plates add to their country's layouts; the scenes (no country) count in the region's only with scene_layouts."""
+    from lpr.datasets import load_dataset
+    from lpr.region import built_in_profile
+    from lpr.training import TrainingConfig
+    from lpr.training.model import learned_profile
+
+    stacked, scenes = load_dataset(shared_data / "eu-stacked-plates"), load_dataset(shared_data / "eu-scenes")
+    base = built_in_profile("eu")
+    profile = learned_profile(base, [stacked, scenes], TrainingConfig(scene_layouts=True))
+    dutch = sum(1 for i in stacked.images if i.state == "nl")
+    assert sum(profile.subregions["nl"].values()) == dutch + len(base.subregions["nl"])
+    # Countries of the stacked plates that have no format rule are learned all the same.
+    assert "dk" in profile.subregions and "dk" not in base.subregions
+    # Most scenes are Slovak (LLDDDLL): the region's commonest layout once they count.
+    assert max(profile.layouts, key=profile.layouts.get) == "LLDDDLL"
+    without = learned_profile(base, [stacked, scenes], TrainingConfig())
+    assert profile.layouts["LLDDDLL"] - without.layouts["LLDDDLL"] == sum(
+        1 for i in scenes.images for p in i.plates if p.text[:2].isalpha() and p.text[2:5].isdigit() and p.text[5:].isalpha() and len(p.text) == 7
+    )
+    # A US model's profile is unchanged by the rule: no format rules, no scene layouts by default.
+    us = learned_profile(built_in_profile("us"), [scenes], TrainingConfig())
+    assert us.layouts == {} and us.subregions == {}

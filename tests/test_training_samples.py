@@ -1,4 +1,4 @@
-"""lpr.training.samples: shrunk copies of training plates, labeling of characters (band cut included), two-line plates, character tiles, and the labels of misread plates."""
+"""lpr.training.samples: shrunk copies of training plates, labeling of characters (band cut included), two-line plates, character tiles, the labels of misread plates and self-labeled crops."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lpr.config import SegmentationConfig
 from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.geometry import Box
 from lpr.region import built_in_profile
-from lpr.training.samples import aligned_labels, labeled_characters, labeled_plate_characters, shrunk_plates, tile_crops
+from lpr.training.samples import aligned_labels, labeled_characters, labeled_plate_characters, self_labeled_crops, shrunk_plates, tile_crops
 
 CONFIG = SegmentationConfig()
 WITHOUT_BAND = dataclasses.replace(CONFIG, band_margin=None)
@@ -114,3 +114,46 @@ def test_a_tile_gives_its_character_cut_to_its_ink_and_shrunk():
 )
 def test_a_misreading_is_labeled_by_the_truth_aligned_to_it(read: str, truth: str, labels: list[str]):
     assert aligned_labels(read, truth) == labels
+
+
+def test_self_training_labels_only_sure_consistent_readings_in_a_known_layout(samples):
+    """The shipped model reads the sample crops surely; a reading in a layout the region lacks, a doubtful one or one the shrunk crop contradicts labels nothing."""
+    import lpr
+    from lpr.datasets import load_plate_crops, load_unlabeled
+    from lpr.region import layout
+
+    reader = lpr.Recognizer()
+    truth = {i.path.name: i.plates[0].text for i in load_plate_crops(samples / "crops").images}
+    unlabeled = [load_unlabeled(samples / "crops")]
+    assert unlabeled[0].kind == "unlabeled" and len(unlabeled[0]) == len(truth)
+
+    def read(plate, in_scene):
+        return reader.read_plate(plate, in_scene=in_scene)
+
+    layouts = {layout(text): 1 for text in truth.values()}
+    taught = self_labeled_crops(read, unlabeled, layouts, 0.8, (32,), progress=False)
+    assert taught.kind == "crops" and {i.path.name: i.plates[0].text for i in taught.images} == truth
+    assert not self_labeled_crops(read, unlabeled, {"LLLLLLLL": 1}, 0.8, (32,), progress=False).images
+    assert not self_labeled_crops(read, unlabeled, layouts, 1.01, (32,), progress=False).images
+
+    def shrunk_differs(plate, in_scene):
+        reading = read(plate, in_scene)
+        return reading if plate.shape[0] > 32 else dataclasses.replace(reading, text=reading.text[::-1])
+
+    assert not self_labeled_crops(shrunk_differs, unlabeled, layouts, 0.8, (32,), progress=False).images
+
+
+def test_self_labels_of_real_crops_are_mostly_right(shared_data):
+    """Real US crops read as if unlabeled by the shipped model: what self-training keeps is right at least 95% of the time."""
+    import lpr
+    from lpr.datasets import load_plate_crops
+
+    crops = load_plate_crops(shared_data / "us-plates")
+    truth = {i.path: i.plates[0].text for i in crops.images[::5]}
+    unlabeled = dataclasses.replace(crops, kind="unlabeled", images=tuple(dataclasses.replace(i, plates=()) for i in crops.images[::5]))
+    reader = lpr.Recognizer()
+    taught = self_labeled_crops(
+        lambda plate, in_scene: reader.read_plate(plate, in_scene=in_scene), [unlabeled], reader.model.profile.layouts, 0.8, (32,), progress=False
+    )
+    right = sum(i.plates[0].text == truth[i.path] for i in taught.images)
+    assert len(taught.images) >= len(truth) // 2 and right >= 0.95 * len(taught.images), (right, len(taught.images), len(truth))

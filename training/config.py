@@ -19,6 +19,14 @@ class TrainingConfig:
     hard_example_rounds: int = 0
     # A misreading teaches only within this many edits of the truth: a worse one is likelier cut wrong than read wrong.
     hard_example_edits: int = 2
+    # Rounds of self-training on unlabeled crops (lpr train --unlabeled): read, keep the sure and consistent readings, retrain; 0 = none.
+    self_training_rounds: int = 1
+    # A self-training reading labels its crop only when every character is read at least this surely...
+    self_training_confidence: float = 0.8
+    # ...and the crop shrunk to these heights (px) reads the same text.
+    self_training_check_heights: tuple[int, ...] = (32,)
+    # The layouts of plates labeled without a state (scenes) count in the region's own layouts, not only its states'.
+    scene_layouts: bool = False
     # LinearSVC regularization (C) of the verifier's two scores: a few hundred plates must generalize.
     verifier_regularization: float = 0.003
     # Verifier examples overlapping a labeled plate by more than this IoU are plates...

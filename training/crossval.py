@@ -35,7 +35,7 @@ from joblib import Parallel, delayed
 
 import lpr
 from lpr.config import fixed_by_training, parse_override, with_overrides
-from lpr.datasets import Dataset, LabeledImage, load_dataset
+from lpr.datasets import Dataset, LabeledImage, load_dataset, load_unlabeled
 from lpr.evaluation import ImageOutcome, summarize
 from lpr.model import save_model
 from lpr.region import state_region
@@ -90,6 +90,9 @@ REGION_SETS = {
     # The two-line plates alone (no scenes, so no verifier): minutes instead of an hour.
     "eu-stacked": (("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False)),
 }
+# Folders of unlabeled plate crops each region's fold models self-train on (lpr train --unlabeled): every
+# fold reads all of them, as they carry no labels to leak.
+REGION_UNLABELED = {"eu": ("eu-plates-unlabeled",)}
 # The region each set group's models are trained for (a group named for its region needs no entry).
 SET_REGIONS = {"eu-stacked": "eu"}
 # US folds go by file name, as the README's US figures were made; other regions' by plate text, so
@@ -125,7 +128,8 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
 
 
 def fold_model(
-    fold: int, folds: Folds, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us"
+    fold: int, folds: Folds, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us",
+    unlabeled: list[Dataset] | None = None,
 ) -> lpr.Model:
     """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
@@ -139,7 +143,9 @@ def fold_model(
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
     # No held-out probe inside training: the held-out fold is this one (and the probe costs a second fit; the model is the same).
-    model, _ = train_model(labeled, region=region, config=config, training=training, heldout_fraction=0.0, progress=False, negatives=negatives)
+    model, _ = train_model(
+        labeled, region=region, config=config, training=training, heldout_fraction=0.0, progress=False, negatives=negatives, unlabeled=unlabeled or [],
+    )
     if models is not None:
         models.mkdir(parents=True, exist_ok=True)
         save_model(model, models / f"fold{fold}.npz")
@@ -148,10 +154,10 @@ def fold_model(
 
 def run_fold(
     fold: int, folds: Folds, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
-    models: Path | None = None, region: str = "us",
+    models: Path | None = None, region: str = "us", unlabeled: list[Dataset] | None = None,
 ) -> list[list[ImageOutcome]]:
     """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated)."""
-    model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region)
+    model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region, unlabeled)
     recognizer = lpr.Recognizer(model, overrides=reading_overrides(model, overrides, model.source or f"fold {fold}"))
     results = []
     for dataset, judged in zip(datasets, evaluated):
@@ -259,8 +265,9 @@ def cross_validate(
     datasets = [load_dataset(data_root / name) for name, _ in sets]
     evaluated = [judged for _, judged in sets]
     region = SET_REGIONS.get(sets_of, sets_of)
+    unlabeled = [load_unlabeled(data_root / name) for name in REGION_UNLABELED.get(sets_of, ()) if (data_root / name).is_dir()]
     per_fold = Parallel(n_jobs=jobs)(
-        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region) for fold in range(folds.count)
+        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region, unlabeled) for fold in range(folds.count)
     )
     figures = {}
     for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):

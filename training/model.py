@@ -15,12 +15,12 @@ from lpr.datasets import Dataset
 from lpr.errors import LprError, ModelError
 from lpr.model import Model
 from lpr.pipeline import Recognizer
-from lpr.region import built_in_profile, layout, pooled_layouts, region_code
+from lpr.region import RegionProfile, built_in_profile, layout, pooled_layouts, region_code
 from lpr.verification import PlateVerifier
 
 from .classifier import fit_character_classifier
 from .config import TrainingConfig
-from .samples import CharacterSample, collect_characters, hard_examples, split_by_source
+from .samples import CharacterSample, collect_characters, hard_examples, self_labeled_crops, split_by_source
 from .verifier import train_plate_verifier
 
 # How much more a character of the requested sub-region (state) counts than one of another
@@ -30,9 +30,10 @@ STATE_WEIGHT = 5.0
 # Training settings of a region's models, where its plates need other than the defaults. Europe: emblems,
 # stickers and the blue band's edge stand beside the characters of most plates, and a plate showing one
 # rarely segments into exactly its labeled characters; a round of learning from the model's misreadings
-# teaches them as "not a character".
+# teaches them as "not a character". Most European scenes are Slovak or Czech plates labeled without a
+# country: their layouts count in the region's.
 REGION_TRAINING: dict[str, dict[str, Any]] = {
-    "eu": {"hard_example_rounds": 1},
+    "eu": {"hard_example_rounds": 1, "scene_layouts": True},
 }
 # Settings a region's models are trained (and so read) with, where its plates differ from the defaults'.
 # Brazil: red plates carry white characters, whose contrast over the red is low in gray; thresholds for
@@ -65,6 +66,8 @@ class TrainingReport:
     heldout_accuracy: float
     class_counts: dict[str, int]
     skipped_images: int
+    # Unlabeled crops whose readings were learned from (self-training).
+    self_labeled_plates: int = 0
 
 
 def learn_formats(labels: Iterable[tuple[str | None, str]]) -> dict[str, dict[str, int]]:
@@ -81,6 +84,31 @@ def state_formats(datasets: Sequence[Dataset]) -> dict[str, dict[str, int]]:
     return learn_formats(
         (labeled.state, plate.text) for d in datasets if d.kind in ("crops", "scenes") for labeled in d.images for plate in labeled.plates
     )
+
+
+def stateless_formats(datasets: Sequence[Dataset]) -> dict[str, int]:
+    """Labeled datasets in, {layout: count} of the labeled plates without a state (scenes) out."""
+    return dict(
+        Counter(layout(p.text) for d in datasets if d.kind in ("crops", "scenes") for labeled in d.images if not labeled.state for p in labeled.plates)
+    )
+
+
+def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: TrainingConfig) -> RegionProfile:
+    """A region's built-in profile, its training datasets and settings in, the profile its model carries out.
+
+    Each sub-region's layouts are the built-in ones (format rules) plus those its labeled
+    plates show; the region's are theirs pooled, plus (scene_layouts) those of plates
+    labeled without a state.
+    """
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for formats in (base.subregions, state_formats(datasets)):
+        for state, layouts in formats.items():
+            counts[state].update(layouts)
+    subregions = {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
+    pooled = Counter(pooled_layouts(subregions))
+    if training.scene_layouts:
+        pooled.update(stateless_formats(datasets))
+    return replace(base, layouts=dict(sorted(pooled.items())), subregions=subregions)
 
 
 def fit_classifier(samples: Sequence[CharacterSample], config: Config, subregion: str | None, seed: int, regularization: float) -> CharacterClassifier:
@@ -101,13 +129,15 @@ def train_model(
     seed: int = 0,
     progress: bool | None = None,
     negatives: Sequence[Dataset] = (),
+    unlabeled: Sequence[Dataset] = (),
 ) -> tuple[Model, TrainingReport]:
-    """Labeled datasets (and plate-free negatives) in, (Model trained on all usable characters, TrainingReport) out.
+    """Labeled datasets (and plate-free negatives, unlabeled plate crops) in, (Model trained on all usable characters, TrainingReport) out.
 
     region is a region with a built-in profile ("us") or one of its sub-regions ("us-va"),
     whose plates' characters then weigh more. When scenes are among the datasets the model
     also gets a plate verifier, trained on their plates against non-plate candidates of
-    the scenes and of negatives. The model records config and training, its settings.
+    the scenes and of negatives. Unlabeled crops are learned from by self-training (see
+    self_labeled_crops). The model records config and training, its settings.
 
     The report's accuracy comes from a model fitted without a held-out fifth of the
     plates (whole images), scored on that fifth; the returned model uses every plate.
@@ -139,8 +169,7 @@ def train_model(
         heldout = len(scored)
     # Layouts each state issues, learned from every labeled plate (even those that did not
     # segment): a Recognizer for the state ranks readings in these layouts first.
-    subregions = state_formats(datasets)
-    profile = replace(base, layouts=pooled_layouts(subregions), subregions=subregions)
+    profile = learned_profile(base, datasets, training)
     classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     for _ in range(training.hard_example_rounds):
         reader = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
@@ -148,6 +177,18 @@ def train_model(
         if not hard:
             break
         samples = samples + hard
+        classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
+    taught = 0
+    labeled_samples = samples
+    for _ in range(training.self_training_rounds if unlabeled else 0):
+        # Each round labels the crops anew with the last model, so a label it got wrong once is not kept.
+        reader = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
+        read = self_labeled_crops(
+            lambda plate, in_scene: reader.read_plate(plate, in_scene=in_scene), unlabeled, profile.layouts,
+            training.self_training_confidence, training.self_training_check_heights, progress,
+        )
+        extra, _, taught, _ = collect_characters([read], config.segmentation, base.geometry, training.shrunk_heights, progress)
+        samples = labeled_samples + extra
         classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     report = TrainingReport(
         plates=plates,
@@ -157,11 +198,13 @@ def train_model(
         heldout_accuracy=accuracy,
         class_counts=dict(sorted(Counter(s.label for s in samples).items())),
         skipped_images=unreadable,
+        self_labeled_plates=taught,
     )
     info = {
         "plates": plates,
         "usable_plates": usable,
         "characters": len(samples),
+        "self_labeled_plates": taught,
         "heldout_accuracy": None if np.isnan(accuracy) else round(accuracy, 4),
         "sources": sorted({str(d.root) for d in datasets}),
     }

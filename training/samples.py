@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
@@ -12,12 +13,12 @@ from tqdm import tqdm
 
 from lpr.classification import NOT_CHARACTER
 from lpr.config import SegmentationConfig
-from lpr.datasets import Dataset, LabeledImage
+from lpr.datasets import Dataset, LabeledImage, PlateLabel
 from lpr.errors import ImageReadError
 from lpr.geometry import Box
 from lpr.imageio import read_image
 from lpr.metrics import edit_distance
-from lpr.region import PlateGeometry
+from lpr.region import PlateGeometry, layout
 from lpr.segmentation.components import (
     Candidates,
     CharacterCrop,
@@ -259,6 +260,38 @@ def hard_examples(
             for crop, label in zip(reading.segmentation.characters, aligned_labels(reading.text, text)):
                 samples.append(CharacterSample(crop.mask, crop.gray, label, str(labeled.path), labeled.state))
     return samples
+
+
+def self_labeled_crops(
+    read_plate: Callable[[np.ndarray, bool], PlateReading | None],
+    unlabeled: Sequence[Dataset],
+    layouts: Mapping[str, int],
+    min_confidence: float,
+    check_heights: Sequence[int],
+    progress: bool | None = None,
+) -> Dataset:
+    """A plate reader, unlabeled plate crops, the region's known layouts, the least character confidence and the heights a reading is checked at in, a "crops" Dataset of the crops labeled with their readings out.
+
+    Self-training: a reading labels its crop only when it is sure (every character at least
+    min_confidence), in a layout the region issues, and consistent (the crop shrunk to each
+    check height reads the same text), so that the model learns fonts no labeled plate shows
+    from few wrong labels.
+    """
+    images: list[LabeledImage] = []
+    crops = [labeled for d in unlabeled for labeled in d.images]
+    for labeled in tqdm(crops, desc="reading unlabeled plates", unit="image", disable=not progress if progress is not None else None):
+        try:
+            image = read_image(labeled.path)
+        except ImageReadError:
+            continue
+        reading = read_plate(image, False)
+        if reading is None or layout(reading.text) not in layouts or min((c.confidence for c in reading.characters), default=0.0) < min_confidence:
+            continue
+        checks = [read_plate(shrunk, False) for shrunk in shrunk_plates(image, check_heights)]
+        if all(check is not None and check.text == reading.text for check in checks):
+            images.append(LabeledImage(labeled.path, (PlateLabel(reading.text),)))
+    root = unlabeled[0].root if unlabeled else Path(".")
+    return Dataset("crops", root, tuple(images))
 
 
 def split_by_source(samples: Sequence[CharacterSample], heldout_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -218,7 +218,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     print(f"dataset: {dataset.root} ({summary.kind})")
     print(f"images: {summary.images} ({summary.errors} unreadable)")
     if summary.kind != "negatives":
-        print(f"plate exact match: {format_rate(summary.exact_rate)}")
+        print(f"plate exact match: {format_rate(summary.exact_rate)} ({format_rate(summary.exact_folded_rate)} with O and 0 as one)")
         print(f"character accuracy: {format_rate(summary.char_accuracy)}")
         print(f"truth in top candidates: {format_rate(summary.top_n_rate)}")
     if summary.kind == "scenes":

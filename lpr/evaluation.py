@@ -18,7 +18,7 @@ from lpr.datasets import Dataset, LabeledImage
 from .errors import ImageReadError, LprError
 from .geometry import Box
 from .imageio import read_image
-from .metrics import character_accuracy, exact_match, is_detection
+from .metrics import character_accuracy, exact_match, exact_match_folded, is_detection
 from .pipeline import PlateReading, Recognizer
 from .visualize import PLATE_COLOUR, draw_segmentation
 
@@ -78,6 +78,8 @@ class EvaluationSummary:
     median_time_ms: float
     mean_time_ms: float
     per_state: tuple[StateFigures, ...]
+    # Exact match with O and 0 taken as one (some plates print them alike and some labels write one for the other).
+    exact_folded_rate: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,6 +173,7 @@ def summarize(outcomes: list[ImageOutcome], kind: str) -> EvaluationSummary:
         median_time_ms=statistics.median(times),
         mean_time_ms=statistics.fmean(times),
         per_state=per_state,
+        exact_folded_rate=_mean(exact_match_folded(o.predicted, o.truth) for o in labeled),
     )
 
 

@@ -44,6 +44,11 @@ def exact_match(predicted: str, truth: str) -> bool:
     return strict_text(predicted) == strict_text(truth) and bool(strict_text(truth))
 
 
+def exact_match_folded(predicted: str, truth: str) -> bool:
+    """True when the strict texts are identical with the letter O and the digit 0 taken as one (how OpenALPR's European figures are often quoted)."""
+    return exact_match(strict_text(predicted).replace("O", "0"), strict_text(truth).replace("O", "0"))
+
+
 def is_detection(predicted: Box, truth: Box) -> bool:
     """True when a returned box overlaps the labeled box by more than DETECTION_IOU."""
     return predicted.iou(truth) > DETECTION_IOU

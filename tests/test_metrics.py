@@ -18,6 +18,7 @@ from lpr.metrics import (
     character_confusions,
     edit_distance,
     exact_match,
+    exact_match_folded,
     is_detection,
     strict_text,
 )
@@ -40,6 +41,11 @@ def test_strict_text_keeps_letters_and_digits_only():
 def test_o_and_zero_are_distinct():
     assert not exact_match("O12", "012")
     assert character_accuracy("O12", "012") == pytest.approx(2 / 3)
+
+
+def test_folded_exact_match_takes_o_and_zero_as_one_and_nothing_else():
+    assert exact_match_folded("BA0O1AB", "BAO01AB") and exact_match_folded("o12", "012")
+    assert not exact_match_folded("I12", "112") and not exact_match_folded("O12", "O123") and not exact_match_folded("", "")
 
 
 def test_exact_match():

@@ -129,3 +129,27 @@ def test_the_shipped_brazilian_model_is_chosen_by_region(tmp_path, capsys):
     # `--region br` loads it without --model (a US model would refuse the region).
     assert main(["recognize", "--region", "br", "--cropped", str(SAMPLE_CROP)]) == 0
     assert SAMPLE_CROP.name in capsys.readouterr().out
+
+
+def test_the_shipped_european_model_is_chosen_by_region(capsys):
+    from lpr.cli import main
+
+    model = load_model("eu")
+    assert model.region == "eu" and model.profile.geometry == built_in_profile("eu").geometry and model.verifier is not None
+    # Format rules and training plates together: Slovak plates, most of the scenes, lead the region's layouts.
+    assert max(model.profile.layouts, key=model.profile.layouts.get) == "LLDDDLL"
+    assert {"sk", "cz", "d", "nl", "dk"} <= set(model.profile.subregions)
+    assert main(["recognize", "--region", "eu", "--cropped", str(SAMPLE_CROP)]) == 0
+    assert SAMPLE_CROP.name in capsys.readouterr().out
+
+
+def test_the_european_model_reads_european_scenes_and_stacked_plates(shared_data):
+    """The shipped model read back on the sets it was trained on: a check that band, lines and layouts work together, not an accuracy figure (README has the held-out ones)."""
+    from lpr.datasets import load_dataset
+
+    recognizer = lpr.Recognizer(load_model("eu"))
+    scenes = lpr.evaluate(recognizer, load_dataset(shared_data / "eu-scenes"), progress=False).summary
+    stacked = load_dataset(shared_data / "eu-stacked-plates")
+    stacked = lpr.evaluate(recognizer, dataclasses.replace(stacked, images=stacked.images[::4]), progress=False).summary
+    assert scenes.exact_folded_rate >= 0.7 and scenes.detection_rate >= 0.85, scenes
+    assert stacked.exact_rate >= 0.5 and stacked.char_accuracy >= 0.8, stacked

@@ -273,7 +273,9 @@ def cross_validate(
     for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):
         outcomes = [o for fold in per_fold for o in fold[index]]
         if judged and outcomes:
-            figures[name] = asdict(summarize(outcomes, dataset.kind))
+            # Each fold's own exact rate too: their range is the spread a figure has within one deal.
+            per_fold_exact = [summarize(fold[index], dataset.kind).exact_rate for fold in per_fold if fold[index]]
+            figures[name] = asdict(summarize(outcomes, dataset.kind)) | {"fold_exact_rates": per_fold_exact}
     return figures
 
 
@@ -309,10 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         figures = cross_validate(args.data, folds, args.jobs, overrides, training, args.models, args.region)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
-        for key in ("exact_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
+        for key in ("exact_rate", "exact_folded_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
             if summary[key] is not None:
                 line.append(f"{key}={summary[key]:.3f}")
         line.append(f"median_ms={summary['median_time_ms']:.1f}")
+        if any(rate is not None for rate in summary.get("fold_exact_rates", [])):
+            line.append("folds=" + "/".join(f"{rate:.3f}" for rate in summary["fold_exact_rates"] if rate is not None))
         print("  ".join(line))
         for band, figures_of_band in summary.get("calibration", {}).items():
             print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -14,7 +14,7 @@ from lpr.config import Config, with_overrides
 from lpr.datasets import Dataset
 from lpr.errors import LprError, ModelError
 from lpr.model import Model
-from lpr.pipeline import Recognizer
+from lpr.pipeline import PlateReading, Recognizer
 from lpr.region import RegionProfile, built_in_profile, layout, pooled_layouts, region_code
 from lpr.verification import PlateVerifier
 
@@ -120,6 +120,14 @@ def fit_classifier(samples: Sequence[CharacterSample], config: Config, subregion
     )
 
 
+def plate_reader(
+    classifier: CharacterClassifier, region: str, profile: RegionProfile, config: Config
+) -> Callable[[np.ndarray, bool], PlateReading | None]:
+    """A classifier being trained, its region, profile and settings in, a reader of one plate image (and whether it was cut from a scene) out."""
+    recognizer = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
+    return lambda plate, in_scene: recognizer.read_plate(plate, in_scene=in_scene)
+
+
 def train_model(
     datasets: Sequence[Dataset],
     region: str = "us",
@@ -172,8 +180,7 @@ def train_model(
     profile = learned_profile(base, datasets, training)
     classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     for _ in range(training.hard_example_rounds):
-        reader = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
-        hard = hard_examples(lambda plate, in_scene: reader.read_plate(plate, in_scene=in_scene), datasets, training.hard_example_edits, progress)
+        hard = hard_examples(plate_reader(classifier, region, profile, config), datasets, training.hard_example_edits, progress)
         if not hard:
             break
         samples = samples + hard
@@ -182,9 +189,8 @@ def train_model(
     labeled_samples = samples
     for _ in range(training.self_training_rounds if unlabeled else 0):
         # Each round labels the crops anew with the last model, so a label it got wrong once is not kept.
-        reader = Recognizer(Model(classifier, region, {}, profile=profile, config=config), region=profile.code)
         read = self_labeled_crops(
-            lambda plate, in_scene: reader.read_plate(plate, in_scene=in_scene), unlabeled, profile.layouts,
+            plate_reader(classifier, region, profile, config), unlabeled, profile.layouts,
             training.self_training_confidence, training.self_training_check_heights, progress,
         )
         extra, _, taught, _ = collect_characters([read], config.segmentation, base.geometry, training.shrunk_heights, progress)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +167,21 @@ def test_evaluate_rejects_a_folder_without_usable_labels(tmp_path: Path) -> None
     assert result.returncode == 2
     assert_one_line_error(result)
     assert "labels.csv" in result.stderr
+
+
+def test_train_self_trains_on_unlabeled_crops_and_refuses_a_missing_folder(tmp_path: Path, shared_data: Path) -> None:
+    """Real US crops: an eighth labeled, 30 others given without labels; the model learns from the sure readings of those."""
+    labeled = write_crops_subset(tmp_path / "labeled", shared_data, lambda i: i % 8 == 0)
+    unlabeled = tmp_path / "unlabeled"
+    unlabeled.mkdir()
+    rows = list(csv.DictReader(open(shared_data / "us-plates" / "labels.csv", newline="")))
+    for row in rows[1::8][:30]:
+        shutil.copy(shared_data / "us-plates" / row["image"], unlabeled / row["image"])
+    model = tmp_path / "model.npz"
+    trained = run_lpr("train", str(labeled), "--region", "us", "--unlabeled", str(unlabeled), "--out", str(model))
+    assert trained.returncode == 0, trained.stderr
+    taught = re.search(r"self-training: (\d+) of (\d+) unlabeled crops", trained.stdout)
+    assert taught is not None and int(taught[2]) == 30 and 0 < int(taught[1]) <= 30, trained.stdout
+    missing = run_lpr("train", str(labeled), "--region", "us", "--unlabeled", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m2.npz"))
+    assert missing.returncode == 2 and "not a folder" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "m2.npz").exists()

@@ -175,16 +175,20 @@ def load_openalpr_scenes(folder: str | os.PathLike) -> Dataset:
     return Dataset("scenes", root, tuple(images), tuple(skipped))
 
 
+def _unlabeled_images(folder: str | os.PathLike, kind: str) -> Dataset:
+    """A folder of images without labels and what they are in, a Dataset of that kind with every image found out."""
+    root = Path(folder)
+    return Dataset(kind, root, tuple(LabeledImage(p, ()) for p in list_images([root])))
+
+
 def load_negatives(folder: str | os.PathLike) -> Dataset:
     """Folder of images without any plate in, a "negatives" Dataset out."""
-    root = Path(folder)
-    return Dataset("negatives", root, tuple(LabeledImage(p, ()) for p in list_images([root])))
+    return _unlabeled_images(folder, "negatives")
 
 
 def load_unlabeled(folder: str | os.PathLike) -> Dataset:
     """Folder of plate crops whose text is not known in, an "unlabeled" Dataset out (for self-training)."""
-    root = Path(folder)
-    return Dataset("unlabeled", root, tuple(LabeledImage(p, ()) for p in list_images([root])))
+    return _unlabeled_images(folder, "unlabeled")
 
 
 def load_dataset(folder: str | os.PathLike) -> Dataset:

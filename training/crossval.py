@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
 
 def fold_model(
     fold: int, folds: Folds, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us",
-    unlabeled: list[Dataset] | None = None,
+    unlabeled: Sequence[Dataset] = (),
 ) -> lpr.Model:
     """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
@@ -144,7 +145,7 @@ def fold_model(
     negatives = [d for d in kept if d.kind == "negatives"]
     # No held-out probe inside training: the held-out fold is this one (and the probe costs a second fit; the model is the same).
     model, _ = train_model(
-        labeled, region=region, config=config, training=training, heldout_fraction=0.0, progress=False, negatives=negatives, unlabeled=unlabeled or [],
+        labeled, region=region, config=config, training=training, heldout_fraction=0.0, progress=False, negatives=negatives, unlabeled=unlabeled,
     )
     if models is not None:
         models.mkdir(parents=True, exist_ok=True)
@@ -154,7 +155,7 @@ def fold_model(
 
 def run_fold(
     fold: int, folds: Folds, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
-    models: Path | None = None, region: str = "us", unlabeled: list[Dataset] | None = None,
+    models: Path | None = None, region: str = "us", unlabeled: Sequence[Dataset] = (),
 ) -> list[list[ImageOutcome]]:
     """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated)."""
     model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region, unlabeled)

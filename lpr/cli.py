@@ -21,6 +21,7 @@ from .errors import LprError
 from .files import write_atomically, write_image
 from .imageio import list_images, read_image
 from .model import DEFAULT_MODEL, load_model, save_model, shipped_model_path
+from .multiregion import AUTO, MultiRegionRecognizer
 from .pipeline import Recognizer
 from .region import region_code, state_region
 from .report import DEFAULT_GALLERY, check_report_folder, write_report
@@ -40,6 +41,8 @@ def chosen_region(args: argparse.Namespace) -> str | None:
     try:
         if state:
             return DEFAULT_MODEL if state.lower() == DEFAULT_MODEL else state_region(state)
+        if region and region.strip().lower() == AUTO:
+            return AUTO
         return region_code(region) if region else None
     except ValueError as error:
         raise LprError(str(error)) from None
@@ -54,11 +57,17 @@ def model_for(model: str | None, region: str | None) -> str:
     return DEFAULT_MODEL
 
 
-def build_recognizer(args: argparse.Namespace) -> Recognizer:
-    """The Recognizer the arguments ask for (--model, --region/--state, --set); LprError for a bad region or setting."""
+def build_recognizer(args: argparse.Namespace, auto: bool = False) -> Recognizer | MultiRegionRecognizer:
+    """The Recognizer the arguments ask for (--model, --region/--state, --set; --region auto where the command allows it); LprError for a bad region or setting."""
     region = chosen_region(args)
     try:
         overrides = dict(parse_override(assignment) for assignment in args.set)
+        if region == AUTO:
+            if not auto:
+                raise LprError(f"lpr {args.command} reads one region: give --region us, eu or br (--region auto works with recognize and evaluate)")
+            if args.model:
+                raise LprError("--region auto reads with every installed region model: leave out --model")
+            return MultiRegionRecognizer.installed(overrides)
         recognizer = Recognizer(load_model(model_for(args.model, region)), region=region, overrides=overrides)
     except ValueError as error:
         raise LprError(str(error)) from None
@@ -113,7 +122,7 @@ def recognition_results(args: argparse.Namespace, recognizer: Recognizer, paths:
 
 
 def command_recognize(args: argparse.Namespace) -> int:
-    recognizer = build_recognizer(args)
+    recognizer = build_recognizer(args, auto=True)
     paths = list_images(args.paths)
     if not paths:
         raise LprError("no images found in the paths given")
@@ -211,8 +220,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
         raise LprError("--gallery must be 0 or more")
     dataset = load_dataset(args.data)
     report_skipped(dataset)
-    recognizer = build_recognizer(args)
-    model_name = model_for(args.model, chosen_region(args))
+    recognizer = build_recognizer(args, auto=True)
+    model_name = AUTO if recognizer.region == AUTO else model_for(args.model, chosen_region(args))
     evaluation = evaluate(recognizer, dataset, progress=None, keep_failures=args.gallery if args.report else 0)
     summary = evaluation.summary
     print(f"dataset: {dataset.root} ({summary.kind})")
@@ -447,7 +456,11 @@ def non_negative_float(text: str) -> float:
 
 def add_region_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that choose what a recognizer reads: region, state alias and setting overrides."""
-    parser.add_argument("--region", help="region of the plates, e.g. us or us-va: readings in its plate layouts rank first, and its shipped model is used when there is one")
+    parser.add_argument(
+        "--region",
+        help="region of the plates, e.g. us or us-va: readings in its plate layouts rank first, and its shipped model is used when there is one; "
+        "auto: every installed region model reads and each plate's look chooses (recognize, evaluate)",
+    )
     parser.add_argument("--state", help="alias: --state va is --region us-va")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE.FIELD=VALUE", help="override one of the model's settings, e.g. scene.sure_confidence=0.6 (repeatable; VALUE is JSON)")
 

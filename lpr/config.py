@@ -131,6 +131,38 @@ class VerifierConfig:
 
 
 @dataclass(frozen=True)
+class IdentificationConfig:
+    """Where a plate was issued, from its look (lpr.identification): descriptor shape, fixed by the trained weights, and the layout's weight."""
+
+    # (width, height) the plate is resized to: about 2:1, as most plates in the world are between 2:1 and 5:1.
+    window: tuple[int, int] = (128, 64)
+    # (columns, rows) of cells whose colours are described: the state name, band and slogan stand in their own cells.
+    colour_grid: tuple[int, int] = (4, 4)
+    # Hue histogram bins per colour cell, each pixel weighted by its saturation and value (grey pixels have no hue).
+    hue_bins: int = 12
+    # HOG cell size (px) and orientation bins over the gray plate: the print of the state name and the emblems.
+    hog_cell: int = 8
+    hog_bins: int = 9
+    # How much the reading's letter/digit layout counts against the look: the power of P(layout | region).
+    # 0: on US states the look alone identifies as well (docs/experiments/2026-12-03-region-identification.md).
+    layout_weight: float = 0.0
+    # Pseudo-count of plates spread over every layout a region has not been seen to issue.
+    layout_smoothing: float = 1.0
+
+    # Fields that shape the descriptor: the trained weights fit only these values.
+    DESCRIPTOR = ("window", "colour_grid", "hue_bins", "hog_cell", "hog_bins")
+
+    def __post_init__(self) -> None:
+        stage = "identification"
+        _finite_numbers(self, stage)
+        _require(_pair(self.window) and _pair(self.colour_grid), stage, "window and colour_grid must be two positive sizes")
+        _require(all(w >= g for w, g in zip(self.window, self.colour_grid)), stage, "every colour cell needs at least one pixel")
+        _require(self.hue_bins > 0 and self.hog_bins > 0, stage, "hue_bins and hog_bins must be positive")
+        _require(0 < self.hog_cell <= min(self.window) // 2, stage, f"hog_cell must be 1..{min(self.window) // 2}, got {self.hog_cell}")
+        _require(self.layout_weight >= 0 and self.layout_smoothing > 0, stage, "layout_weight must be >= 0 and layout_smoothing > 0")
+
+
+@dataclass(frozen=True)
 class SegmentationConfig:
     """Characters of one plate by thresholding and connected components, and the row they form (lpr.segmentation)."""
 

@@ -18,10 +18,11 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .classification import CharacterClassifier
-from .config import Config, FeatureConfig, VerifierConfig
+from .config import Config, FeatureConfig, IdentificationConfig, VerifierConfig
 from .errors import ModelError
 from .features import feature_length, validate_feature_config
 from .files import write_atomically
+from .identification import RegionIdentifier
 from .region import RegionProfile, built_in_profile, pooled_layouts, region_code, state_region
 from .verification import LinearScore, PlateVerifier, descriptor_lengths
 
@@ -40,6 +41,12 @@ _KINDS = {"coef": "f", "intercept": "f", "classes": "U", "metadata": "U"}
 # The optional plate verifier's arrays, present when the metadata has a "verifier" entry.
 _VERIFIER_SCORES = ("candidate", "reading")
 _VERIFIER_KINDS = {f"verifier_{score}_{part}": "f" for score in _VERIFIER_SCORES for part in ("mean", "scale", "coef")} | {"verifier_intercepts": "f"}
+# The optional region identifier's arrays, present when the metadata has an "identifier" entry.
+_IDENTIFIER_KINDS = {f"identifier_{part}": "f" for part in ("mean", "scale", "coef", "intercept")}
+# A file holding a region identifier alone (models/regions.npz: which region's model reads a plate).
+IDENTIFIER_FORMAT = "lpr-region-identifier"
+IDENTIFIER_VERSION = 1
+REGIONS_IDENTIFIER = "regions"
 # Largest HOG window side a model's verifier may ask for (the default is 96 x 32).
 MAX_VERIFIER_SIDE = 512
 # Values allowed in one array of a model file, checked on its header before reading it, so
@@ -69,6 +76,8 @@ class Model:
     verifier: PlateVerifier | None = None
     # The region's profile (geometry, alphabet, layouts of it and its sub-regions).
     profile: RegionProfile = field(default_factory=lambda: built_in_profile(DEFAULT_MODEL))
+    # Which of the region's sub-regions (US states) a plate is from, by its look; None when not trained.
+    identifier: RegionIdentifier | None = None
     # The settings the model was trained with, which recognition uses unless overridden.
     # Its features and verifier stages are the classifier's and the verifier's own.
     config: Config = field(default_factory=Config)
@@ -129,7 +138,74 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
         checksum = _checksum(*(verifier_arrays[k] for k in sorted(verifier_arrays)))
         metadata["verifier"] = {**verifier_settings(verifier.config), "checksum": checksum}
         arrays.update(verifier_arrays)
+    if model.identifier is not None:
+        identifier_arrays, metadata["identifier"] = identifier_parts(model.identifier)
+        arrays.update(identifier_arrays)
     return {**arrays, "metadata": np.array(json.dumps(metadata))}
+
+
+def identifier_parts(identifier: RegionIdentifier) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A region identifier in, (its named arrays, its metadata entry: classes, settings, temperature, checksum) out."""
+    arrays = {
+        "identifier_mean": np.asarray(identifier.mean, np.float32),
+        "identifier_scale": np.asarray(identifier.scale, np.float32),
+        "identifier_coef": np.asarray(identifier.coef, np.float32),
+        "identifier_intercept": np.asarray(identifier.intercept, np.float64),
+    }
+    config = identifier.config
+    entry = {
+        "classes": list(identifier.classes),
+        "temperature": identifier.temperature,
+        "settings": {name: list(v) if isinstance(v, tuple) else v for name, v in vars(config).items()},
+        "checksum": _checksum(*(arrays[k] for k in sorted(arrays))),
+    }
+    return arrays, entry
+
+
+def read_identifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -> RegionIdentifier:
+    """A file holding identifier arrays and its metadata's "identifier" entry in, the checked RegionIdentifier out; ModelError otherwise."""
+    if not isinstance(entry, dict):
+        raise ModelError(f"{path}: malformed identifier metadata (not an object)")
+    arrays = read_npz_arrays(source, path, _IDENTIFIER_KINDS)
+    if entry.get("checksum") != _checksum(*(arrays[k] for k in sorted(arrays))):
+        raise ModelError(f"{path}: identifier checksum mismatch (file damaged or altered)")
+    try:
+        settings = dict(entry["settings"])
+        config = IdentificationConfig(**{k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in settings.items()})
+        if max(config.window) > MAX_VERIFIER_SIDE:
+            raise ValueError(f"window {config.window} is over {MAX_VERIFIER_SIDE} px")
+        classes = tuple(region_code(c) for c in entry["classes"])
+        temperature = _positive(entry, "temperature", None, path)
+        return RegionIdentifier(
+            classes, arrays["identifier_mean"], arrays["identifier_scale"], arrays["identifier_coef"], arrays["identifier_intercept"], temperature, config,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{path}: malformed region identifier ({type(error).__name__}: {error})") from None
+
+
+def save_identifier(identifier: RegionIdentifier, path: str | os.PathLike, info: dict[str, Any] | None = None, force: bool = False) -> Path:
+    """Write a region identifier alone to a .npz file atomically (what models/regions.npz is); refuses to overwrite unless force."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(".npz")
+    arrays, entry = identifier_parts(identifier)
+    metadata = {"format": IDENTIFIER_FORMAT, "version": IDENTIFIER_VERSION, "identifier": entry, "info": info or {}}
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    write_atomically(path, lambda stream: np.savez(stream, **arrays), force=force, suffix=".npz")
+    return path
+
+
+def load_identifier(name_or_path: str | os.PathLike = REGIONS_IDENTIFIER) -> RegionIdentifier:
+    """A shipped identifier's name ("regions") or a .npz path in, the RegionIdentifier out; a one-line ModelError when missing or malformed."""
+    path = resolve_model(name_or_path)
+    text = read_npz_arrays(path, str(path), {"metadata": "U"})["metadata"]
+    try:
+        metadata = json.loads(str(text.item())) if text.shape == () else None
+    except (ValueError, RecursionError):
+        metadata = None
+    if not isinstance(metadata, dict) or metadata.get("format") != IDENTIFIER_FORMAT or metadata.get("version") != IDENTIFIER_VERSION:
+        raise ModelError(f"{path}: not an lpr region identifier file (format {IDENTIFIER_FORMAT} version {IDENTIFIER_VERSION})")
+    return read_identifier(path, str(path), metadata.get("identifier"))
 
 
 def verifier_settings(config: VerifierConfig) -> dict[str, Any]:
@@ -363,7 +439,8 @@ def read_model(source: str | os.PathLike | BinaryIO, path: str) -> Model:
     # Models written before the verifier joined the file have no "verifier" entry: no verifier.
     verifier = read_verifier(source, path, metadata["verifier"]) if "verifier" in metadata else None
     region, profile, config = _region_and_settings(metadata, info, path)
-    return Model(classifier, region, info, str(path), verifier, profile, config, training)
+    identifier = read_identifier(source, path, metadata["identifier"]) if "identifier" in metadata else None
+    return Model(classifier, region, info, str(path), verifier, profile, identifier, config, training)
 
 
 def _region_and_settings(metadata: dict[str, Any], info: dict[str, Any], path: str) -> tuple[str, RegionProfile, Config]:

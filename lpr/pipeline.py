@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from .classification import CharacterPrediction
-from .config import Config, fixed_by_training, with_overrides
+from .config import Config, IdentificationConfig, fixed_by_training, with_overrides
 from .decoding import decode_row, layout_prior
 from .geometry import Box, non_max_suppression, union_box
+from .identification import layout_guesses, plate_image
 from .localization import PlateCandidate, plate_candidates, to_gray
 from .model import Model, load_model, model_from_bytes, model_to_bytes
-from .records import CharacterRead, PlateRead
+from .records import CharacterRead, PlateRead, RegionGuess
 from .region import RegionProfile, region_code
 from .scene import agreed_reading, required_plate_score, sure_first, whole_plate_reading
 from .segmentation import CharacterCrop, Segmentation, candidate_score, is_stacked_shape, segment_plate, segment_stacked_plate
@@ -159,7 +160,7 @@ class Recognizer:
             raise ValueError(f"expected a (H, W, 3) uint8 BGR image, got {image.dtype} shape {image.shape}")
         if cropped:
             reading = self.read_plate(image)
-            return [reading] if reading is not None else []
+            return [self.identified(image, reading)] if reading is not None else []
         gray = to_gray(image)
         scored: list[tuple[float, PlateReading]] = []
         everything_judged: list[tuple[float, PlateReading]] = []
@@ -185,7 +186,27 @@ class Recognizer:
                 scored.append(max(accepted, key=lambda pair: pair[0]))
         kept = non_max_suppression([r.box for _, r in scored], [s for s, _ in scored], rules.duplicate_iou)
         plates = [whole_plate_reading(agreed_reading(scored, i, rules.duplicate_iou), everything_judged, rules) for i in kept]
-        return sure_first(plates, rules.sure_confidence)
+        return [self.identified(image, plate) for plate in sure_first(plates, rules.sure_confidence)]
+
+    def identified(self, image: np.ndarray, plate: PlateReading) -> PlateReading:
+        """(H, W, 3) uint8 BGR image and a plate read from it in, the plate with its likeliest region out (see region_guesses)."""
+        return replace(plate, region=self.region_guesses(image, plate)[0])
+
+    def region_guesses(self, image: np.ndarray, plate: PlateRead) -> tuple[RegionGuess, ...]:
+        """(H, W, 3) uint8 BGR image and a plate read from it in, the sub-regions it may be from out, likeliest first.
+
+        The model's identifier judges the plate's look and layout; without one, the
+        sub-regions' layouts alone rank them; a region without sub-regions is the only guess.
+        """
+        profile = self.model.profile
+        layouts = {f"{profile.code}-{sub}": counts for sub, counts in profile.subregions.items()}
+        identifier = self.model.identifier
+        pixels = plate_image(image, tuple(plate.box.to_list()))
+        if identifier is not None and pixels is not None:
+            return identifier.identify(pixels, plate.text, layouts)
+        if layouts:
+            return layout_guesses(plate.text, layouts, IdentificationConfig().layout_smoothing)
+        return (RegionGuess(profile.code, 1.0),)
 
     def candidates_to_read(self, image: np.ndarray, gray: np.ndarray) -> list[PlateCandidate]:
         """(H, W, 3) uint8 BGR scene and its gray copy in, the localization candidates worth reading out, best first (see scored_candidates)."""

@@ -8,7 +8,7 @@ times to 3, the same whichever process made the record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -85,14 +85,31 @@ class TextCandidate:
 
 
 @dataclass(frozen=True)
+class RegionGuess:
+    """Where a plate was issued, as identified from its look and layout: a region code ("us-va", "cz", "br") and a score in [0, 1]."""
+
+    code: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "score": round(self.score, 6)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RegionGuess:
+        return cls(_text(data["code"], "region code"), _confidence(data["score"]))
+
+
+@dataclass(frozen=True)
 class PlateRead:
-    """A plate read from an image: best text, confidence in [0, 1], plate box, characters and alternative texts, best first."""
+    """A plate read from an image: best text, confidence in [0, 1], plate box, characters, alternative texts (best first) and the region identified."""
 
     text: str
     confidence: float
     box: Box
     characters: tuple[CharacterRead, ...]
     candidates: tuple[TextCandidate, ...]
+    # The plate's region (state, country) as identified, or None where no identifier knows it.
+    region: RegionGuess | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The plate's JSON object."""
@@ -102,6 +119,7 @@ class PlateRead:
             "box": self.box.to_list(),
             "characters": [c.to_dict() for c in self.characters],
             "candidates": [c.to_dict() for c in self.candidates],
+            "region": None if self.region is None else self.region.to_dict(),
         }
 
     @classmethod
@@ -114,13 +132,15 @@ class PlateRead:
                 _box(data["box"]),
                 tuple(CharacterRead.from_dict(c) for c in data["characters"]),
                 tuple(TextCandidate.from_dict(c) for c in data["candidates"]),
+                # Records written before regions were identified have none.
+                region=None if data.get("region") is None else RegionGuess.from_dict(data["region"]),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed plate record ({type(error).__name__}: {error})") from None
 
     def record(self) -> PlateRead:
         """This plate as a plain record (without what the pipeline keeps for pictures)."""
-        return PlateRead(self.text, self.confidence, self.box, self.characters, self.candidates)
+        return PlateRead(self.text, self.confidence, self.box, self.characters, self.candidates, region=self.region)
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lpr.config import Config, FeatureConfig, VerifierConfig, with_overrides
+from lpr.config import Config, FeatureConfig, IdentificationConfig, VerifierConfig, with_overrides
 from lpr.datasets.synthetic import glyph_mask
 from lpr.errors import ModelError, OutputExistsError
+from lpr.identification import RegionIdentifier, look_length
 from lpr.model import (
     MAX_ARRAY_VALUES,
     MODEL_VERSION,
     Model,
     _checksum,
+    load_identifier,
     load_model,
     model_arrays,
     model_from_bytes,
     model_to_bytes,
+    save_identifier,
     save_model,
 )
 from lpr.pipeline import Recognizer
@@ -290,6 +293,44 @@ def test_verifier_that_does_not_fit_its_settings_is_refused(with_verifier: Model
     arrays["metadata"] = np.array(json.dumps(metadata))
     with pytest.raises(ModelError, match="do not fit"):
         load_model(write_arrays(tmp_path / "short.npz", arrays))
+
+
+def a_identifier(classes=("us-ca", "us-va")) -> RegionIdentifier:
+    """A RegionIdentifier with arbitrary (but valid) weights."""
+    config = IdentificationConfig(window=(64, 32), colour_grid=(2, 2))
+    length, rng = look_length(config), np.random.default_rng(5)
+    return RegionIdentifier(
+        tuple(classes), rng.normal(size=length).astype(np.float32), rng.uniform(0.5, 2, length).astype(np.float32),
+        rng.normal(size=(len(classes), length)).astype(np.float32), rng.normal(size=len(classes)), 0.3, config,
+    )
+
+
+def test_identifier_round_trips_in_the_model_file_and_alone(model: Model, tmp_path: Path):
+    saved = a_identifier()
+    loaded = load_model(save_model(dataclasses.replace(model, identifier=saved), tmp_path / "i.npz")).identifier
+    alone = load_identifier(save_identifier(saved, tmp_path / "regions.npz", {"note": "test"}))
+    for read in (loaded, alone):
+        assert (read.classes, read.temperature, read.config) == (saved.classes, saved.temperature, saved.config)
+        assert all(np.array_equal(getattr(read, part), getattr(saved, part)) for part in ("mean", "scale", "coef", "intercept"))
+    assert load_model(save_model(model, tmp_path / "plain.npz")).identifier is None
+    with pytest.raises(OutputExistsError):
+        save_identifier(saved, tmp_path / "regions.npz")
+
+
+def test_altered_or_malformed_identifiers_are_refused(model: Model, tmp_path: Path):
+    arrays = model_arrays(dataclasses.replace(model, identifier=a_identifier()))
+    altered = dict(arrays, identifier_coef=arrays["identifier_coef"] * 2)
+    with pytest.raises(ModelError, match="identifier checksum"):
+        load_model(write_arrays(tmp_path / "altered.npz", altered))
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["identifier"]["settings"]["window"] = [10, 32]
+    with pytest.raises(ModelError, match="malformed region identifier"):
+        load_model(write_arrays(tmp_path / "bad.npz", dict(arrays, metadata=np.array(json.dumps(metadata)))))
+    # A character model is not an identifier file, nor the reverse.
+    with pytest.raises(ModelError, match="not an lpr region identifier"):
+        load_identifier(save_model(model, tmp_path / "model.npz"))
+    with pytest.raises(ModelError, match="not an lpr model"):
+        load_model(save_identifier(a_identifier(), tmp_path / "alone.npz"))
 
 
 # --- Region profile, settings and training record (format version 4), and version-3 files ---

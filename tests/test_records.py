@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import lpr
-from lpr.records import ImageResult, PlateRead
+from lpr.records import ImageResult, PlateRead, RegionGuess
 
 SAMPLES = Path(__file__).resolve().parent.parent / "datasets" / "samples"
 
@@ -37,6 +37,15 @@ def test_pipeline_readings_are_records(results):
     assert plate.record().to_dict() == plate.to_dict()
 
 
+def test_plates_carry_their_region(results):
+    plates = [p for r in results for p in r.plates]
+    assert all(isinstance(p.region, RegionGuess) and p.region.code.startswith("us") and 0 <= p.region.score <= 1 for p in plates)
+    record = plates[0].to_dict()
+    assert PlateRead.from_dict(record).region == RegionGuess(record["region"]["code"], record["region"]["score"])
+    # Records written before regions were identified read with none.
+    assert PlateRead.from_dict({k: v for k, v in record.items() if k != "region"}).region is None
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -45,6 +54,8 @@ def test_pipeline_readings_are_records(results):
         (lambda p: p.update(box=[1, 2, 3, 4.5]), "box is"),
         (lambda p: p.update(confidence=1.5), "confidence"),
         (lambda p: p["characters"][0].update(confidence="high"), "confidence"),
+        (lambda p: p.update(region={"code": "us-va", "score": 2}), "confidence"),
+        (lambda p: p.update(region={"score": 0.5}), "malformed plate"),
     ],
 )
 def test_malformed_plates_are_value_errors(results, change, message):

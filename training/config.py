@@ -27,6 +27,10 @@ class TrainingConfig:
     self_training_check_heights: tuple[int, ...] = (32,)
     # The layouts of plates labeled without a state (scenes) count in the region's own layouts, not only its states'.
     scene_layouts: bool = False
+    # Fit the identifier of the region's sub-regions (US states) from crops labeled with one: a minute or more per model, so cross-validation of reading turns it off.
+    identify_subregions: bool = True
+    # LinearSVC regularization (C) of the identifier: each state has only a dozen crops or so.
+    identifier_regularization: float = 0.01
     # LinearSVC regularization (C) of the verifier's two scores: a few hundred plates must generalize.
     verifier_regularization: float = 0.003
     # Verifier examples overlapping a labeled plate by more than this IoU are plates...

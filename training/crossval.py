@@ -135,8 +135,9 @@ def fold_model(
     """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
     if saved is not None:
-        # A setting added since the model was trained counts as its default.
-        if saved.training and {**json_ready(asdict(TrainingConfig())), **saved.training} != json_ready(asdict(training)):
+        # A setting added since the model was trained counts as its default; the identifier does not change readings.
+        recorded = {**json_ready(asdict(TrainingConfig())), **saved.training, "identify_subregions": training.identify_subregions}
+        if saved.training and recorded != json_ready(asdict(training)):
             raise SystemExit(f"crossval: {saved.source} was trained with other training settings; empty the --models folder to train again")
         return saved
     others = set(range(folds.count)) - {fold}
@@ -302,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         help="change one setting for this run, e.g. segmentation.dark_offsets=[5,10,20] or training.shrunk_heights=[24,32] (repeatable)",
     )
     args = parser.parse_args(argv)
-    overrides, training = parse_settings(args.set, region_training(SET_REGIONS.get(args.region, args.region)))
+    # Fold models read as the shipped ones do without the state identifier, which only costs their training time.
+    reading_training = replace(region_training(SET_REGIONS.get(args.region, args.region)), identify_subregions=False)
+    overrides, training = parse_settings(args.set, reading_training)
     folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, args.seed)
     if args.state_models:
         figures = cross_validate_state_models(args.data, folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])

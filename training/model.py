@@ -20,6 +20,7 @@ from lpr.verification import PlateVerifier
 
 from .classifier import fit_character_classifier
 from .config import TrainingConfig
+from .identifier import train_state_identifier
 from .samples import CharacterSample, collect_characters, hard_examples, self_labeled_crops, split_by_source
 from .verifier import train_plate_verifier
 
@@ -219,6 +220,8 @@ def train_model(
     if verifier is not None:
         info["verifier_sources"] = sorted({str(d.root) for d in [*datasets, *negatives] if d.kind in ("scenes", "negatives")})
         model.verifier = verifier
+    if training.identify_subregions:
+        model.identifier = train_state_identifier(datasets, region, regularization=training.identifier_regularization, progress=progress)
     return model, report
 
 

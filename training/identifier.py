@@ -26,6 +26,11 @@ from lpr.imageio import read_image
 from lpr.model import save_identifier
 from lpr.region import region_code
 
+# The crop sets every region identifier learns from, and the scene sets of each region (cross-validated by plate).
+REGION_CROPS = {"us": ("us-plates",), "eu": ("eu-plates-unlabeled", "eu-stacked-plates"), "br": ("br-plates",)}
+REGION_SCENES = {"us": "us-scenes", "eu": "eu-scenes", "br": "br-scenes"}
+# Region identifier examples are also described shrunk to these heights (px): scene plates are 20-40 px high.
+REGION_SHRUNK_HEIGHTS = (20, 32)
 # Softmax temperatures tried on held-out decision scores; the one with the least log loss is kept.
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
 # Folds of the training crops whose held-out scores choose the temperature.
@@ -167,8 +172,9 @@ def train_state_identifier(
 
 def train_region_identifier(
     folders: Sequence[tuple[str, Path]], config: IdentificationConfig | None = None, progress: bool | None = None,
+    shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS,
 ) -> RegionIdentifier:
-    """(region code, folder of crops or scenes) pairs in, the identifier that tells those regions apart out; LprError for a bad folder."""
+    """(region code, folder of crops or scenes) pairs in, the identifier that tells those regions apart out (each plate also shrunk to shrunk_heights); LprError for a bad folder."""
     config = config or IdentificationConfig()
     datasets, regions = [], {}
     for region, folder in folders:
@@ -182,13 +188,10 @@ def train_region_identifier(
         # A folder of images without labels is taken as plate crops of its region.
         return regions[id(dataset)]
 
-    looks, labels, groups = plate_looks(datasets, config, label, progress)
+    looks, labels, groups = plate_looks(datasets, config, label, progress, shrunk_heights)
     return fit_identifier(looks, labels, groups, config)
 
 
-# The crop sets each region's identifier examples come from, and the scene sets it is judged on (never trained on).
-REGION_CROPS = {"us": ("us-plates",), "eu": ("eu-plates-unlabeled", "eu-stacked-plates"), "br": ("br-plates",)}
-REGION_SCENES = {"us": "us-scenes", "eu": "eu-scenes", "br": "br-scenes"}
 
 
 def top_rates(probabilities: np.ndarray, classes: Sequence[str], truths: Sequence[str], ranks: Sequence[int] = (1, 3)) -> dict[str, float]:
@@ -230,22 +233,51 @@ def state_figures(data_root: Path, folds: int, seed: int, config: Identification
     return {"plates": len(labels), "states": len(set(labels)), "look": pooled(by_look), "look_and_layout": pooled(by_both), "fold_top1": per_fold}
 
 
-def region_figures(data_root: Path, config: IdentificationConfig | None = None) -> dict:
-    """The data root in, region (us/eu/br) identification of the labeled plates of the scene sets out, by an identifier trained on the crop sets only."""
+def region_figures(data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None) -> dict:
+    """The data root in, region (us/eu/br) identification of the labeled plates of the scene sets out, cross-validated by plate.
+
+    Each fold's identifier learns from every crop set and the other folds' scene plates
+    (each also shrunk to shrunk_heights), and is judged on the fold's scene plates, at
+    their labeled boxes.
+    """
     config = config or IdentificationConfig()
-    pairs = [(region, data_root / name) for region, names in REGION_CROPS.items() for name in names if (data_root / name).is_dir()]
-    identifier = train_region_identifier(pairs, config, progress=False)
-    figures, right, total = {}, 0, 0
+    crop_looks, crop_labels, crop_groups = [], [], []
+    for region, names in REGION_CROPS.items():
+        sets = [load_dataset(data_root / name) for name in names if (data_root / name).is_dir()]
+        looks, labels, groups = plate_looks(sets, config, lambda d, labeled, r=region: r, False, shrunk_heights)
+        crop_looks.append(looks)
+        crop_labels += labels
+        crop_groups += groups
+    scenes = {}
     for region, name in REGION_SCENES.items():
-        scenes = load_dataset(data_root / name)
-        looks, labels, _ = plate_looks([scenes], config, lambda d, labeled, r=region: r, progress=False)
-        guesses = np.asarray(identifier.classes)[identifier.look_probabilities(looks).argmax(axis=1)]
-        hits = int((guesses == region).sum())
-        figures[name] = {"plates": len(labels), "right": hits, "rate": hits / len(labels), "taken_for": dict(zip(*np.unique(guesses, return_counts=True)))}
-        figures[name]["taken_for"] = {str(k): int(v) for k, v in figures[name]["taken_for"].items()}
-        right, total = right + hits, total + len(labels)
+        dataset = load_dataset(data_root / name)
+        scenes[name] = (
+            plate_looks([dataset], config, lambda d, labeled, r=region: r, False),
+            plate_looks([dataset], config, lambda d, labeled, r=region: r, False, shrunk_heights),
+        )
+    guesses = {name: [None] * len(judged[1]) for name, (judged, _) in scenes.items()}
+    for fold in range(folds):
+        looks, labels, groups = [np.vstack(crop_looks)], list(crop_labels), list(crop_groups)
+        for _, (scene_looks, scene_labels, scene_groups) in scenes.values():
+            keep = [i for i, group in enumerate(scene_groups) if fold_of(group, folds, seed) != fold]
+            looks.append(scene_looks[keep])
+            labels += [scene_labels[i] for i in keep]
+            groups += [scene_groups[i] for i in keep]
+        identifier = fit_identifier(np.vstack(looks), labels, groups, config, seed=seed)
+        for name, ((judged_looks, _, judged_groups), _) in scenes.items():
+            held = [i for i, group in enumerate(judged_groups) if fold_of(group, folds, seed) == fold]
+            if held:
+                found = np.asarray(identifier.classes)[identifier.look_probabilities(judged_looks[held]).argmax(axis=1)]
+                for i, code in zip(held, found):
+                    guesses[name][i] = str(code)
+    figures, right, total = {}, 0, 0
+    for name, ((_, truths, _), _) in scenes.items():
+        hits = sum(g == t for g, t in zip(guesses[name], truths))
+        taken = {code: guesses[name].count(code) for code in sorted(set(guesses[name]))}
+        figures[name] = {"plates": len(truths), "right": hits, "rate": hits / len(truths), "taken_for": taken}
+        right, total = right + hits, total + len(truths)
     figures["all scenes"] = {"plates": total, "right": right, "rate": right / total}
-    return {"trained_on": [str(folder.name) for _, folder in pairs], "temperature": identifier.temperature, "scenes": figures}
+    return {"folds": folds, "seed": seed, "shrunk_heights": list(shrunk_heights), "scenes": figures}
 
 
 def main(argv: list[str] | None = None) -> int:

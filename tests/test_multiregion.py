@@ -1,0 +1,73 @@
+"""lpr.multiregion: --region auto reads with every installed region model, and each plate's look chooses its region."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_cli import assert_one_line_error, run_lpr
+
+import lpr
+from lpr.datasets import load_dataset
+from lpr.multiregion import MultiRegionRecognizer, MultiRegionSpec, installed_regions
+from lpr.pipeline import Recognizer
+
+SAMPLES = Path(__file__).resolve().parent.parent / "datasets" / "samples"
+
+
+@pytest.fixture(scope="module")
+def auto() -> MultiRegionRecognizer:
+    return MultiRegionRecognizer.installed()
+
+
+def test_the_shipped_regions_are_installed(auto):
+    assert installed_regions() == ["br", "eu", "us"]
+    assert [r.model.profile.code for r in auto.recognizers] == ["br", "eu", "us"] and auto.region == "auto"
+
+
+def test_a_us_scene_reads_as_with_the_us_model(auto):
+    image = lpr.read_image(SAMPLES / "scenes" / "scene-02.jpg")
+    alone = [p.text for p in Recognizer("us").recognize(image)]
+    plates = auto.recognize(image)
+    assert [p.text for p in plates][:1] == alone[:1] == ["BKK3953"]
+    assert plates[0].region.code.startswith("us-") and 0 < plates[0].region.score <= 1
+
+
+@pytest.mark.parametrize("region, folder", [("eu", "eu-scenes")])
+def test_european_and_brazilian_scenes_read_with_their_region(auto, shared_data, region, folder):
+    scenes = load_dataset(shared_data / folder).images[:8]
+    own = Recognizer(region)
+    right_region = same_text = 0
+    for labeled in scenes:
+        image = lpr.read_image(labeled.path)
+        plates = auto.recognize(image)
+        alone = own.recognize(image)
+        right_region += bool(plates) and plates[0].region.code.split("-")[0] == region
+        same_text += bool(plates) and bool(alone) and plates[0].text == alone[0].text
+    # Reading with the US model too must not take these plates from their own region's model.
+    assert right_region >= 7 and same_text >= 6
+
+
+def test_the_spec_builds_the_same_recognizer(auto):
+    spec = auto.spec
+    assert isinstance(spec, MultiRegionSpec) and spec.key == auto.spec.key
+    again = spec.build()
+    image = lpr.read_image(SAMPLES / "scenes" / "scene-02.jpg")
+    assert [p.to_dict() for p in again.recognize(image)] == [p.to_dict() for p in auto.recognize(image)]
+
+
+def test_one_region_is_not_auto(auto):
+    with pytest.raises(ValueError, match="at least two distinct regions"):
+        MultiRegionRecognizer(auto.recognizers[:1], auto.identifier)
+
+
+def test_the_cli_reads_with_region_auto_and_refuses_it_where_one_region_is_read(tmp_path):
+    result = run_lpr("recognize", str(SAMPLES / "scenes" / "scene-02.jpg"), "--region", "auto", "--json")
+    assert result.returncode == 0, result.stderr
+    plate = json.loads(result.stdout.splitlines()[0])["plates"][0]
+    assert plate["plate"] == "BKK3953" and plate["region"]["code"].startswith("us-")
+    assert_one_line_error(run_lpr("recognize", str(SAMPLES / "scenes" / "scene-02.jpg"), "--region", "auto", "--model", "us"))
+    refused = run_lpr("watch", str(tmp_path / "clip.mp4"), "--region", "auto", "--db", f"sqlite:///{tmp_path / 'reads.db'}")
+    assert_one_line_error(refused)
+    assert "reads one region" in refused.stderr

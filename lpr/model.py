@@ -162,13 +162,19 @@ def identifier_parts(identifier: RegionIdentifier) -> tuple[dict[str, np.ndarray
     return arrays, entry
 
 
+def _checked_arrays(source: str | os.PathLike | BinaryIO, path: str, entry: Any, kinds: dict[str, str], part: str) -> dict[str, np.ndarray]:
+    """A model file, the metadata entry of one of its parts (verifier, identifier) and that part's array kinds in, its arrays out, checksum checked; ModelError otherwise."""
+    if not isinstance(entry, dict):
+        raise ModelError(f"{path}: malformed {part} metadata (not an object)")
+    arrays = read_npz_arrays(source, path, kinds)
+    if entry.get("checksum") != _checksum(*(arrays[k] for k in sorted(arrays))):
+        raise ModelError(f"{path}: {part} checksum mismatch (file damaged or altered)")
+    return arrays
+
+
 def read_identifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -> RegionIdentifier:
     """A file holding identifier arrays and its metadata's "identifier" entry in, the checked RegionIdentifier out; ModelError otherwise."""
-    if not isinstance(entry, dict):
-        raise ModelError(f"{path}: malformed identifier metadata (not an object)")
-    arrays = read_npz_arrays(source, path, _IDENTIFIER_KINDS)
-    if entry.get("checksum") != _checksum(*(arrays[k] for k in sorted(arrays))):
-        raise ModelError(f"{path}: identifier checksum mismatch (file damaged or altered)")
+    arrays = _checked_arrays(source, path, entry, _IDENTIFIER_KINDS, "identifier")
     try:
         settings = dict(entry["settings"])
         config = IdentificationConfig(**{k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in settings.items()})
@@ -400,11 +406,7 @@ def _verifier_config(entry: Any, path: str) -> VerifierConfig:
 
 def read_verifier(source: str | os.PathLike | BinaryIO, path: str, entry: Any) -> PlateVerifier:
     """A model file and its metadata's "verifier" entry in, the checked PlateVerifier out; ModelError otherwise."""
-    if not isinstance(entry, dict):
-        raise ModelError(f"{path}: malformed verifier metadata (not an object)")
-    arrays = read_npz_arrays(source, path, _VERIFIER_KINDS)
-    if entry.get("checksum") != _checksum(*(arrays[k] for k in sorted(arrays))):
-        raise ModelError(f"{path}: verifier checksum mismatch (file damaged or altered)")
+    arrays = _checked_arrays(source, path, entry, _VERIFIER_KINDS, "verifier")
     config = _verifier_config(entry, path)
     intercepts = arrays["verifier_intercepts"]
     if intercepts.shape != (len(_VERIFIER_SCORES),) or not np.isfinite(intercepts).all():

@@ -18,6 +18,7 @@ from conftest import SAMPLES, SHARED_DATA, comparable, few_images
 from lpr.batch import done, ordered_results, recognize_paths
 from lpr.cli import main
 from lpr.imageio import read_image
+from lpr.model import _IDENTIFIER_KINDS as IDENTIFIER_ARRAYS
 from lpr.model import _VERIFIER_KINDS as VERIFIER_ARRAYS
 from lpr.model import load_model, model_from_bytes, model_to_bytes
 from lpr.pipeline import Recognizer, RecognizerSpec
@@ -82,13 +83,14 @@ def test_ordered_results_keep_order_and_bound_the_work_in_flight() -> None:
 def test_model_travels_as_npz_bytes_unchanged() -> None:
     model = load_model()
     data = model_to_bytes(model)
-    # The shipped model was trained with scenes, so it carries a plate verifier.
-    assert model.verifier is not None
+    # The shipped model was trained with scenes, so it carries a plate verifier, and a state identifier.
+    assert model.verifier is not None and model.identifier is not None
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:  # plain arrays, nothing to unpickle
-        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"} | set(VERIFIER_ARRAYS)
+        assert set(arrays.files) == {"coef", "intercept", "classes", "metadata"} | set(VERIFIER_ARRAYS) | set(IDENTIFIER_ARRAYS)
     copy = model_from_bytes(data, model.source)
     assert np.array_equal(copy.verifier.reading.coef, model.verifier.reading.coef)
     assert copy.verifier.candidate.intercept == model.verifier.candidate.intercept
+    assert copy.identifier.classes == model.identifier.classes
     masks = [np.pad(np.full((20, 8), 255, np.uint8), 2), np.eye(24, dtype=np.uint8) * 255]
     assert copy.classifier.probabilities(masks).tolist() == model.classifier.probabilities(masks).tolist()
     assert model_to_bytes(copy) == data

@@ -617,8 +617,9 @@ def binary_model_bytes() -> bytes:
     coef, intercept, classes = arrays["coef"][:1].copy(), arrays["intercept"][:1].copy(), arrays["classes"][:2].copy()
     metadata = json.loads(str(arrays["metadata"]))
     metadata["checksum"] = _checksum(coef, intercept, classes)
-    # Only the classifier is under test here: the shipped model's verifier is left out.
+    # Only the classifier is under test here: the shipped model's verifier and identifier are left out.
     metadata.pop("verifier", None)
+    metadata.pop("identifier", None)
     return npz_bytes({"coef": coef, "intercept": intercept, "classes": classes, "metadata": np.array(json.dumps(metadata))})
 
 

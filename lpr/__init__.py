@@ -28,6 +28,7 @@ _EXPORTS = {
     "Config": "lpr.config",
     "DecodingConfig": "lpr.config",
     "FeatureConfig": "lpr.config",
+    "IdentificationConfig": "lpr.config",
     "ImageReadError": "lpr.errors",
     "ImageResult": "lpr.records",
     "LabelError": "lpr.errors",
@@ -35,6 +36,7 @@ _EXPORTS = {
     "LprError": "lpr.errors",
     "Model": "lpr.model",
     "ModelError": "lpr.errors",
+    "MultiRegionRecognizer": "lpr.multiregion",
     "OutputExistsError": "lpr.errors",
     "PlateCandidate": "lpr.localization",
     "PlateGeometry": "lpr.region",
@@ -43,6 +45,8 @@ _EXPORTS = {
     "PlateVerifier": "lpr.verification",
     "Recognizer": "lpr.pipeline",
     "RecognizerSpec": "lpr.pipeline",
+    "RegionGuess": "lpr.records",
+    "RegionIdentifier": "lpr.identification",
     "RegionProfile": "lpr.region",
     "SceneConfig": "lpr.config",
     "Segmentation": "lpr.segmentation",
@@ -87,6 +91,7 @@ if TYPE_CHECKING:
         Config,
         DecodingConfig,
         FeatureConfig,
+        IdentificationConfig,
         LocalizationConfig,
         SceneConfig,
         SegmentationConfig,
@@ -97,11 +102,13 @@ if TYPE_CHECKING:
     from lpr.evaluation import evaluate
     from lpr.features import bbps_features
     from lpr.geometry import Box
+    from lpr.identification import RegionIdentifier
     from lpr.imageio import decode_image, list_images, read_image
     from lpr.localization import PlateCandidate, plate_candidates
     from lpr.model import Model, load_model, save_model
+    from lpr.multiregion import MultiRegionRecognizer
     from lpr.pipeline import PlateReading, Recognizer, RecognizerSpec
-    from lpr.records import CharacterRead, ImageResult, PlateRead, TextCandidate
+    from lpr.records import CharacterRead, ImageResult, PlateRead, RegionGuess, TextCandidate
     from lpr.region import PlateGeometry, RegionProfile
     from lpr.segmentation import CharacterCrop, Segmentation, segment_plate
     from lpr.verification import PlateVerifier

@@ -56,11 +56,12 @@ def _box(plate: PlateRead) -> dict[str, int]:
 
 def snapshot_plate(plate: PlateRead, detection_score: float, region: str) -> dict[str, Any]:
     """A plate read, how plate-like its region is (0..1) and the region read for in, one entry of the response's `results` out."""
+    code, score = (plate.region.code, plate.region.score) if plate.region is not None else (region, 1.0)
     candidates = [(plate.text, plate.confidence)] + [(c.plate, c.confidence) for c in plate.candidates if c.plate != plate.text]
     return {
         "box": _box(plate),
         "plate": plate.text.lower(),
-        "region": {"code": region, "score": 1.0},
+        "region": {"code": code, "score": round(score, SCORE_DECIMALS)},
         "score": round(plate.confidence, SCORE_DECIMALS),
         "candidates": [{"score": round(score, SCORE_DECIMALS), "plate": text.lower()} for text, score in candidates],
         "dscore": round(detection_score, SCORE_DECIMALS),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
 
 from lpr.geometry import Box
-from lpr.records import CharacterRead, ImageResult, PlateRead, TextCandidate
+from lpr.records import CharacterRead, ImageResult, PlateRead, RegionGuess, TextCandidate
 from lpr.snapshot import chosen_region, region_codes, snapshot_plate, snapshot_response, snapshot_timestamp
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -43,6 +44,7 @@ def test_a_plate_has_plate_recognizer_fields_with_the_plate_first_among_candidat
     result = snapshot_plate(plate(candidates=(TextCandidate("BKK3153", 0.0009),)), 0.9061, "us")
     assert result["box"] == {"xmin": 673, "ymin": 448, "xmax": 766, "ymax": 495}
     assert result["plate"] == "bkk3953" and result["score"] == 0.993 and result["dscore"] == 0.906
+    # Without a region guess the plate is said to be of the region read for.
     assert result["region"] == {"code": "us", "score": 1.0}
     assert result["candidates"] == [{"score": 0.993, "plate": "bkk3953"}, {"score": 0.001, "plate": "bkk3153"}]
     assert result["vehicle"]["score"] == 0.0 and set(result["vehicle"]["box"]) == {"xmin", "ymin", "xmax", "ymax"}
@@ -58,3 +60,8 @@ def test_the_response_holds_every_plate_and_the_request_details():
     }  # fmt: skip
     with pytest.raises(ValueError, match="2 plates but 1 detection scores"):
         snapshot_response(image, (0.9,), "us", None, None, "t", 1.0)
+
+
+def test_a_plate_s_region_is_the_guess_from_its_look():
+    guessed = replace(plate(), region=RegionGuess("us-ca", 0.87654))
+    assert snapshot_plate(guessed, 0.9, "us")["region"] == {"code": "us-ca", "score": 0.877}

@@ -233,51 +233,96 @@ def state_figures(data_root: Path, folds: int, seed: int, config: Identification
     return {"plates": len(labels), "states": len(set(labels)), "look": pooled(by_look), "look_and_layout": pooled(by_both), "fold_top1": per_fold}
 
 
-def region_figures(data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None) -> dict:
-    """The data root in, region (us/eu/br) identification of the labeled plates of the scene sets out, cross-validated by plate.
+def _labeled_looks(datasets: Sequence[Dataset], region: str, config: IdentificationConfig, shrunk_heights: Sequence[int] = ()) -> tuple[np.ndarray, list[str], list[str]]:
+    """Datasets of one region in, plate_looks of every plate in them labeled with that region out."""
+    return plate_looks(datasets, config, lambda d, labeled: region, False, shrunk_heights)
 
-    Each fold's identifier learns from every crop set and the other folds' scene plates
-    (each also shrunk to shrunk_heights), and is judged on the fold's scene plates, at
-    their labeled boxes.
+
+def fold_region_identifiers(
+    data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None,
+):
+    """The data root in, (fold, identifier, {scene set name: (looks, regions, groups) of its plates at their labeled boxes}) per fold out, folds by plate.
+
+    Each fold's identifier learns from the plates of the other folds: every crop set's and
+    every scene set's (each also shrunk to shrunk_heights), the way models/regions.npz is built.
     """
     config = config or IdentificationConfig()
-    crop_looks, crop_labels, crop_groups = [], [], []
+    trained, judged = [], {}
     for region, names in REGION_CROPS.items():
         sets = [load_dataset(data_root / name) for name in names if (data_root / name).is_dir()]
-        looks, labels, groups = plate_looks(sets, config, lambda d, labeled, r=region: r, False, shrunk_heights)
-        crop_looks.append(looks)
-        crop_labels += labels
-        crop_groups += groups
-    scenes = {}
+        trained.append(_labeled_looks(sets, region, config, shrunk_heights))
     for region, name in REGION_SCENES.items():
         dataset = load_dataset(data_root / name)
-        scenes[name] = (
-            plate_looks([dataset], config, lambda d, labeled, r=region: r, False),
-            plate_looks([dataset], config, lambda d, labeled, r=region: r, False, shrunk_heights),
-        )
-    guesses = {name: [None] * len(judged[1]) for name, (judged, _) in scenes.items()}
+        judged[name] = _labeled_looks([dataset], region, config)
+        trained.append(_labeled_looks([dataset], region, config, shrunk_heights))
     for fold in range(folds):
-        looks, labels, groups = [np.vstack(crop_looks)], list(crop_labels), list(crop_groups)
-        for _, (scene_looks, scene_labels, scene_groups) in scenes.values():
-            keep = [i for i, group in enumerate(scene_groups) if fold_of(group, folds, seed) != fold]
-            looks.append(scene_looks[keep])
-            labels += [scene_labels[i] for i in keep]
-            groups += [scene_groups[i] for i in keep]
-        identifier = fit_identifier(np.vstack(looks), labels, groups, config, seed=seed)
-        for name, ((judged_looks, _, judged_groups), _) in scenes.items():
-            held = [i for i, group in enumerate(judged_groups) if fold_of(group, folds, seed) == fold]
+        looks, labels, groups = [], [], []
+        for part_looks, part_labels, part_groups in trained:
+            keep = [i for i, group in enumerate(part_groups) if fold_of(group, folds, seed) != fold]
+            looks.append(part_looks[keep])
+            labels += [part_labels[i] for i in keep]
+            groups += [part_groups[i] for i in keep]
+        yield fold, fit_identifier(np.vstack(looks), labels, groups, config, seed=seed), judged
+
+
+def region_figures(data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None) -> dict:
+    """The data root in, region (us/eu/br) identification of the labeled plates of the scene sets out, cross-validated by plate (see fold_region_identifiers)."""
+    guesses: dict[str, list] = {}
+    for fold, identifier, judged in fold_region_identifiers(data_root, folds, seed, shrunk_heights, config):
+        for name, (looks, _, groups) in judged.items():
+            found = guesses.setdefault(name, [None] * len(groups))
+            held = [i for i, group in enumerate(groups) if fold_of(group, folds, seed) == fold]
             if held:
-                found = np.asarray(identifier.classes)[identifier.look_probabilities(judged_looks[held]).argmax(axis=1)]
-                for i, code in zip(held, found):
-                    guesses[name][i] = str(code)
+                codes = np.asarray(identifier.classes)[identifier.look_probabilities(looks[held]).argmax(axis=1)]
+                for i, code in zip(held, codes):
+                    found[i] = str(code)
     figures, right, total = {}, 0, 0
-    for name, ((_, truths, _), _) in scenes.items():
+    for name, (_, truths, _) in judged.items():
         hits = sum(g == t for g, t in zip(guesses[name], truths))
         taken = {code: guesses[name].count(code) for code in sorted(set(guesses[name]))}
         figures[name] = {"plates": len(truths), "right": hits, "rate": hits / len(truths), "taken_for": taken}
         right, total = right + hits, total + len(truths)
     figures["all scenes"] = {"plates": total, "right": right, "rate": right / total}
     return {"folds": folds, "seed": seed, "shrunk_heights": list(shrunk_heights), "scenes": figures}
+
+
+def auto_figures(data_root: Path, folds: int = 3, seed: int = 0, sets: Sequence[str] = ("us-scenes", "eu-scenes", "br-scenes", "us-plates")) -> dict:
+    """The data root in, how --region auto reads each set against its own region's model out: exact rates and the share of plates given the right region.
+
+    The readers are the shipped region models, in both arms; the region identifier of each
+    fold learned from the other folds' plates (fold_region_identifiers), so what differs
+    between the arms is the choice of region, judged on plates it did not learn from.
+    """
+    from lpr.evaluation import chosen_reading, exact_match, score_image
+    from lpr.model import load_model
+    from lpr.multiregion import MultiRegionRecognizer
+    from lpr.pipeline import Recognizer
+
+    regions = {name: region for region, names in REGION_CROPS.items() for name in names} | {name: region for region, name in REGION_SCENES.items()}
+    readers = {region: Recognizer(load_model(region)) for region in REGION_SCENES}
+    datasets = {name: load_dataset(data_root / name) for name in sets}
+    counts = {name: {"images": 0, "own_exact": 0, "auto_exact": 0, "region_right": 0} for name in sets}
+    for fold, identifier, _ in fold_region_identifiers(data_root, folds, seed):
+        auto = MultiRegionRecognizer(list(readers.values()), identifier)
+        for name, dataset in datasets.items():
+            cropped, own = dataset.kind == "crops", readers[regions[name]]
+            held = [labeled for labeled in dataset.images if labeled.plates and fold_of(labeled.plates[0].text, folds, seed) == fold]
+            for labeled in tqdm(held, desc=f"fold {fold} {name}", unit="image", leave=False):
+                try:
+                    image = read_image(labeled.path)
+                except ImageReadError:
+                    continue
+                figures = counts[name]
+                auto_readings = auto.recognize(image, cropped=cropped)
+                figures["images"] += 1
+                figures["own_exact"] += score_image(labeled, own.recognize(image, cropped=cropped), 0.0, cropped).exact
+                chosen = chosen_reading(labeled, auto_readings, cropped)
+                figures["auto_exact"] += chosen is not None and exact_match(chosen.text, labeled.plates[0].text)
+                figures["region_right"] += chosen is not None and chosen.region is not None and chosen.region.code.split("-")[0] == regions[name]
+    for figures in counts.values():
+        n = max(1, figures["images"])
+        figures.update(own_rate=figures["own_exact"] / n, auto_rate=figures["auto_exact"] / n, region_right_rate=figures["region_right"] / n)
+    return {"folds": folds, "seed": seed, "sets": counts}
 
 
 def main(argv: list[str] | None = None) -> int:

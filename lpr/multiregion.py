@@ -1,8 +1,8 @@
 """Reading plates of several regions at once (--region auto): every region's Recognizer reads, the region identifier chooses per plate.
 
 Each installed region model (models/us.npz, eu.npz, br.npz) reads the image; where the
-readings of several models overlap, the one whose region the plate's look says it is
-from (models/regions.npz) is kept. A plate's region is then that region's probability
+readings of several models overlap, the one kept is the likeliest by the plate's look
+(models/regions.npz, averaged over every model's box of it) times its reading confidence. A plate's region is then that region's probability
 times the model's own sub-region guess (a US state, a European country).
 """
 
@@ -38,6 +38,18 @@ def installed_regions() -> list[str]:
 def _same_plate(first: Box, second: Box) -> bool:
     """Whether two plate boxes are one plate: they overlap by SAME_PLATE_IOU, or one holds the other's centre."""
     return first.iou(second) > SAME_PLATE_IOU or first.contains(second.centre) or second.contains(first.centre)
+
+
+def _overlapping_groups(judged: list) -> list[list]:
+    """(recognizer index, plate, shares) triples in, lists of them whose plates are one plate (see _same_plate) out, in first-seen order."""
+    groups: list[list] = []
+    for item in judged:
+        group = next((g for g in groups if any(_same_plate(item[1].box, other[1].box) for other in g)), None)
+        if group is None:
+            groups.append([item])
+        else:
+            group.append(item)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,8 @@ class MultiRegionRecognizer:
 
         A cropped plate is read by the region its look is likeliest from (the next
         likeliest when that one reads nothing); in a scene every region reads, and of
-        overlapping readings the one whose region the plate's look favours is kept.
+        overlapping readings the one with the most region probability (its look averaged
+        over the boxes of all of them) times reading confidence is kept.
         """
         if cropped:
             probabilities = self.region_probabilities(image)
@@ -121,17 +134,19 @@ class MultiRegionRecognizer:
                 if found:
                     return [self._with_region(found[0], probabilities[index])]
             return []
-        judged: list[tuple[float, PlateReading]] = []
+        judged = []
         for index, recognizer in enumerate(self.recognizers):
             for plate in recognizer.recognize(image):
                 pixels = plate_image(image, tuple(plate.box.to_list()))
-                share = 0.0 if pixels is None else float(self.region_probabilities(pixels)[index])
-                judged.append((share, plate))
-        kept: list[tuple[float, PlateReading]] = []
-        for share, plate in sorted(judged, key=lambda pair: (-pair[0], -pair[1].confidence)):
-            if not any(_same_plate(plate.box, other.box) for _, other in kept):
-                kept.append((share, plate))
-        return [self._with_region(plate, share) for share, plate in sorted(kept, key=lambda pair: -pair[1].confidence)]
+                shares = np.zeros(len(self.recognizers)) if pixels is None else self.region_probabilities(pixels)
+                judged.append((index, plate, shares))
+        kept = []
+        for group in _overlapping_groups(judged):
+            # Each region model frames a plate its own way: the look in every frame has a say.
+            shares = np.mean([item[2] for item in group], axis=0)
+            index, plate, _ = max(group, key=lambda item: shares[item[0]] * item[1].confidence)
+            kept.append(self._with_region(plate, shares[index]))
+        return sorted(kept, key=lambda plate: -plate.confidence)
 
     @staticmethod
     def _with_region(plate: PlateReading, share: float) -> PlateReading:

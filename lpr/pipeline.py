@@ -199,7 +199,8 @@ class Recognizer:
         sub-regions' layouts alone rank them; a region without sub-regions is the only guess.
         """
         profile = self.model.profile
-        layouts = {f"{profile.code}-{sub}": counts for sub, counts in profile.subregions.items()}
+        # A sub-region named like its region (models trained on labels giving "br" as the state) is the region itself.
+        layouts = {f"{profile.code}-{sub}": counts for sub, counts in profile.subregions.items() if sub != profile.code}
         identifier = self.model.identifier
         pixels = plate_image(image, tuple(plate.box.to_list()))
         if identifier is not None and pixels is not None:

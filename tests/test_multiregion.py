@@ -34,9 +34,10 @@ def test_a_us_scene_reads_as_with_the_us_model(auto):
     assert plates[0].region.code.startswith("us-") and 0 < plates[0].region.score <= 1
 
 
-@pytest.mark.parametrize("region, folder", [("eu", "eu-scenes")])
-def test_european_and_brazilian_scenes_read_with_their_region(auto, shared_data, region, folder):
-    scenes = load_dataset(shared_data / folder).images[:8]
+@pytest.mark.parametrize("region, folder, fewest", [("eu", "eu-scenes", 14), ("br", "br-scenes", 10)])
+def test_european_and_brazilian_scenes_read_with_their_region(auto, shared_data, region, folder, fewest):
+    # Of 16 scenes each, cross-validation by plate puts about 15 European and 12 Brazilian ones in their region.
+    scenes = load_dataset(shared_data / folder).images[:16]
     own = Recognizer(region)
     right_region = same_text = 0
     for labeled in scenes:
@@ -45,8 +46,10 @@ def test_european_and_brazilian_scenes_read_with_their_region(auto, shared_data,
         alone = own.recognize(image)
         right_region += bool(plates) and plates[0].region.code.split("-")[0] == region
         same_text += bool(plates) and bool(alone) and plates[0].text == alone[0].text
+        # Brazil has no sub-regions: its plates are "br", never a sub-region named like it.
+        assert all(p.region.code != "br-br" for p in plates)
     # Reading with the US model too must not take these plates from their own region's model.
-    assert right_region >= 7 and same_text >= 6
+    assert right_region >= fewest and same_text >= fewest
 
 
 def test_the_spec_builds_the_same_recognizer(auto):

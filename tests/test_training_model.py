@@ -67,3 +67,18 @@ def test_a_european_profile_adds_learned_layouts_to_the_format_rules(shared_data
     # A US model's profile is unchanged by the rule: no format rules, no scene layouts by default.
     us = learned_profile(built_in_profile("us"), [scenes], TrainingConfig())
     assert us.layouts == {} and us.subregions == {}
+
+
+def test_crops_labeled_with_the_region_itself_count_in_the_region_not_as_a_sub_region(shared_data):
+    """br-plates give "br" as every crop's state: that is Brazil's own layouts, not a sub-region "br-br"."""
+    from lpr.datasets import load_dataset
+    from lpr.region import built_in_profile
+    from lpr.training import TrainingConfig
+    from lpr.training.model import learned_profile
+
+    crops = load_dataset(shared_data / "br-plates")
+    profile = learned_profile(built_in_profile("br"), [crops], TrainingConfig())
+    assert "br" not in profile.subregions
+    assert sum(profile.layouts.values()) == sum(len(i.plates) for i in crops.images) + sum(
+        sum(v.values()) for v in built_in_profile("br").subregions.values()
+    )

@@ -31,6 +31,9 @@ REGION_CROPS = {"us": ("us-plates",), "eu": ("eu-plates-unlabeled", "eu-stacked-
 REGION_SCENES = {"us": "us-scenes", "eu": "eu-scenes", "br": "br-scenes"}
 # Region identifier examples are also described shrunk to these heights (px): scene plates are 20-40 px high.
 REGION_SHRUNK_HEIGHTS = (20, 32)
+# Scene plates are also described in boxes grown by these (x, y) fractions a side: the boxes
+# a model reads a plate in are larger than the labeled ones (with the car around them).
+REGION_GROWN_MARGINS = ((0.1, 0.1), (0.05, 0.3))
 # Softmax temperatures tried on held-out decision scores; the one with the least log loss is kept.
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
 # Folds of the training crops whose held-out scores choose the temperature.
@@ -47,12 +50,14 @@ def shrunk(plate: np.ndarray, height: int) -> np.ndarray:
 
 def plate_looks(
     datasets: Sequence[Dataset], config: IdentificationConfig, label_of, progress: bool | None = None, shrunk_heights: Sequence[int] = (),
+    grown_margins: Sequence[tuple[float, float]] = (),
 ) -> tuple[np.ndarray, list[str], list[str]]:
     """Datasets and a LabeledImage -> label (or None to skip) function in, ((n, d) looks, n labels, n group keys) out.
 
-    A crop's look is the whole image's, a scene's each labeled plate box's, and each also
-    shrunk to every one of shrunk_heights (px), as plates far from a camera look; the group
-    key (the plate text) keeps the photos of one plate in one fold. Unreadable images are skipped.
+    A crop's look is the whole image's, a scene's each labeled plate box's and that box
+    grown by each of grown_margins ((x, y) fractions a side), and each also shrunk to every
+    one of shrunk_heights (px), as plates far from a camera look; the group key (the plate
+    text) keeps the photos of one plate in one fold. Unreadable images are skipped.
     """
     looks, labels, groups = [], [], []
     images = [(d, labeled) for d in datasets for labeled in d.images]
@@ -64,16 +69,19 @@ def plate_looks(
             image = read_image(labeled.path)
         except ImageReadError:
             continue
-        boxes = [p.box for p in labeled.plates] if dataset.kind == "scenes" else [None]
-        for index, box in enumerate(boxes):
-            pixels = image if box is None else plate_image(image, tuple(box.to_list()))
-            if pixels is None:
-                continue
-            text = labeled.plates[index].text if labeled.plates else ""
-            for version in (pixels, *(shrunk(pixels, h) for h in shrunk_heights if h < pixels.shape[0])):
-                looks.append(plate_look(version, config))
-                labels.append(label)
-                groups.append(text or labeled.path.name)
+        height, width = image.shape[:2]
+        plates = [(p.text, [p.box, *(p.box.expanded(fx, fy, width, height) for fx, fy in grown_margins)]) for p in labeled.plates] if dataset.kind == "scenes" else [
+            (labeled.plates[0].text if labeled.plates else "", [None])
+        ]
+        for text, boxes in plates:
+            for box in boxes:
+                pixels = image if box is None else plate_image(image, tuple(box.to_list()))
+                if pixels is None:
+                    continue
+                for version in (pixels, *(shrunk(pixels, h) for h in shrunk_heights if h < pixels.shape[0])):
+                    looks.append(plate_look(version, config))
+                    labels.append(label)
+                    groups.append(text or labeled.path.name)
     if not looks:
         raise ModelError("no labeled plates to learn regions from")
     return np.vstack(looks), labels, groups
@@ -172,9 +180,9 @@ def train_state_identifier(
 
 def train_region_identifier(
     folders: Sequence[tuple[str, Path]], config: IdentificationConfig | None = None, progress: bool | None = None,
-    shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS,
+    shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, grown_margins: Sequence[tuple[float, float]] = REGION_GROWN_MARGINS,
 ) -> RegionIdentifier:
-    """(region code, folder of crops or scenes) pairs in, the identifier that tells those regions apart out (each plate also shrunk to shrunk_heights); LprError for a bad folder."""
+    """(region code, folder of crops or scenes) pairs in, the identifier that tells those regions apart out (see plate_looks for shrunk_heights and grown_margins); LprError for a bad folder."""
     config = config or IdentificationConfig()
     datasets, regions = [], {}
     for region, folder in folders:
@@ -188,7 +196,7 @@ def train_region_identifier(
         # A folder of images without labels is taken as plate crops of its region.
         return regions[id(dataset)]
 
-    looks, labels, groups = plate_looks(datasets, config, label, progress, shrunk_heights)
+    looks, labels, groups = plate_looks(datasets, config, label, progress, shrunk_heights, grown_margins)
     return fit_identifier(looks, labels, groups, config)
 
 
@@ -233,18 +241,22 @@ def state_figures(data_root: Path, folds: int, seed: int, config: Identification
     return {"plates": len(labels), "states": len(set(labels)), "look": pooled(by_look), "look_and_layout": pooled(by_both), "fold_top1": per_fold}
 
 
-def _labeled_looks(datasets: Sequence[Dataset], region: str, config: IdentificationConfig, shrunk_heights: Sequence[int] = ()) -> tuple[np.ndarray, list[str], list[str]]:
+def _labeled_looks(
+    datasets: Sequence[Dataset], region: str, config: IdentificationConfig, shrunk_heights: Sequence[int] = (), grown_margins: Sequence[tuple[float, float]] = (),
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Datasets of one region in, plate_looks of every plate in them labeled with that region out."""
-    return plate_looks(datasets, config, lambda d, labeled: region, False, shrunk_heights)
+    return plate_looks(datasets, config, lambda d, labeled: region, False, shrunk_heights, grown_margins)
 
 
 def fold_region_identifiers(
     data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None,
+    grown_margins: Sequence[tuple[float, float]] = REGION_GROWN_MARGINS,
 ):
     """The data root in, (fold, identifier, {scene set name: (looks, regions, groups) of its plates at their labeled boxes}) per fold out, folds by plate.
 
     Each fold's identifier learns from the plates of the other folds: every crop set's and
-    every scene set's (each also shrunk to shrunk_heights), the way models/regions.npz is built.
+    every scene set's (see plate_looks for shrunk_heights and grown_margins), the way
+    models/regions.npz is built.
     """
     config = config or IdentificationConfig()
     trained, judged = [], {}
@@ -254,7 +266,7 @@ def fold_region_identifiers(
     for region, name in REGION_SCENES.items():
         dataset = load_dataset(data_root / name)
         judged[name] = _labeled_looks([dataset], region, config)
-        trained.append(_labeled_looks([dataset], region, config, shrunk_heights))
+        trained.append(_labeled_looks([dataset], region, config, shrunk_heights, grown_margins))
     for fold in range(folds):
         looks, labels, groups = [], [], []
         for part_looks, part_labels, part_groups in trained:

@@ -102,11 +102,15 @@ def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: 
     labeled without a state.
     """
     counts: dict[str, Counter] = defaultdict(Counter)
-    for formats in (base.subregions, state_formats(datasets)):
+    labeled = state_formats(datasets)
+    # Labels that give the region itself as the state (br-plates: "br") are no sub-region.
+    own = labeled.pop(base.code, {})
+    for formats in (base.subregions, labeled):
         for state, layouts in formats.items():
             counts[state].update(layouts)
     subregions = {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
     pooled = Counter(pooled_layouts(subregions))
+    pooled.update(own)
     if training.scene_layouts:
         pooled.update(stateless_formats(datasets))
     return replace(base, layouts=dict(sorted(pooled.items())), subregions=subregions)

@@ -2,8 +2,9 @@
 
 Each installed region model (models/us.npz, eu.npz, br.npz) reads the image; where the
 readings of several models overlap, the one kept is the likeliest by the plate's look
-(models/regions.npz, averaged over every model's box of it) times its reading confidence. A plate's region is then that region's probability
-times the model's own sub-region guess (a US state, a European country).
+(models/regions.npz, averaged over every model's box of it) times its reading
+confidence. A plate's region is then that region's probability times the model's own
+sub-region guess (a US state, a European country).
 """
 
 from __future__ import annotations
@@ -40,9 +41,13 @@ def _same_plate(first: Box, second: Box) -> bool:
     return first.iou(second) > SAME_PLATE_IOU or first.contains(second.centre) or second.contains(first.centre)
 
 
-def _overlapping_groups(judged: list) -> list[list]:
-    """(recognizer index, plate, shares) triples in, lists of them whose plates are one plate (see _same_plate) out, in first-seen order."""
-    groups: list[list] = []
+# A reading of a scene under --region auto: (index of the recognizer that read it, the plate, each region's probability at its box).
+Judged = tuple[int, PlateReading, np.ndarray]
+
+
+def _overlapping_groups(judged: list[Judged]) -> list[list[Judged]]:
+    """Judged readings in, lists of them whose plates are one plate (see _same_plate) out, in first-seen order."""
+    groups: list[list[Judged]] = []
     for item in judged:
         group = next((g for g in groups if any(_same_plate(item[1].box, other[1].box) for other in g)), None)
         if group is None:
@@ -134,13 +139,13 @@ class MultiRegionRecognizer:
                 if found:
                     return [self._with_region(found[0], probabilities[index])]
             return []
-        judged = []
+        judged: list[Judged] = []
         for index, recognizer in enumerate(self.recognizers):
             for plate in recognizer.recognize(image):
                 pixels = plate_image(image, tuple(plate.box.to_list()))
                 shares = np.zeros(len(self.recognizers)) if pixels is None else self.region_probabilities(pixels)
                 judged.append((index, plate, shares))
-        kept = []
+        kept: list[PlateReading] = []
         for group in _overlapping_groups(judged):
             # Each region model frames a plate its own way: the look in every frame has a say.
             shares = np.mean([item[2] for item in group], axis=0)

@@ -47,6 +47,18 @@ def test_shrunk_copies_keep_the_label_and_the_group(shared_data: Path):
     assert shrunk(np.zeros((80, 160, 3), np.uint8), 20).shape == (20, 40, 3)
 
 
+def test_grown_boxes_of_scene_plates_are_described_too(shared_data: Path):
+    scenes = load_dataset(shared_data / "eu-scenes")
+    few = dataclasses.replace(scenes, images=scenes.images[:2])
+    config = IdentificationConfig()
+    plain, _, _ = plate_looks([few], config, lambda d, i: "eu", False)
+    looks, labels, groups = plate_looks([few], config, lambda d, i: "eu", False, grown_margins=((0.05, 0.3),))
+    plates = sum(len(i.plates) for i in few.images)
+    # Each plate: its labeled box, then that box grown, a different look of the one plate.
+    assert len(plain) == plates and len(looks) == 2 * plates and groups[0::2] == groups[1::2]
+    assert np.array_equal(looks[0::2], plain) and not np.array_equal(looks[1::2], plain)
+
+
 def test_regions_are_told_apart_in_scenes_by_crops_alone(shared_data: Path):
     config = IdentificationConfig()
     us_crops = load_dataset(shared_data / "us-plates")
@@ -84,3 +96,10 @@ def test_the_script_writes_an_identifier_and_refuses_bad_folders(shared_data: Pa
     assert "REGION=FOLDER" in capsys.readouterr().err
     assert main(["us=datasets/samples/crops", "br=datasets/samples/scenes", "--out", str(tmp_path / "r.npz")]) == 0
     assert load_identifier(tmp_path / "r.npz").classes == ("br", "us")
+
+
+def test_the_figures_script_refuses_a_root_without_the_sets(tmp_path: Path, capsys):
+    from lpr.training.identification_figures import main as figures_main
+
+    assert figures_main([str(tmp_path), "--out", str(tmp_path / "figures.json")]) == 1
+    assert "holds no us-plates/" in capsys.readouterr().err and not (tmp_path / "figures.json").exists()

@@ -107,6 +107,20 @@ def test_gradient_levels_find_more_real_plates(shared_data: Path) -> None:
     assert found(CONFIG) > found(replace(CONFIG, gradient_levels=(1.0,))) >= 0.9 * len(dataset.images)
 
 
+def test_the_brazilian_model_finds_large_close_plates(shared_data: Path) -> None:
+    from lpr.model import load_model
+
+    model = load_model("br")
+    big = [i for i in load_dataset(shared_data / "br-scenes").images if i.plates[0].box.h >= 100]
+
+    def found(config: LocalizationConfig) -> int:
+        return sum(any(c.box.iou(i.plates[0].box) > 0.4 for c in plate_candidates(read_image(i.path), config, model.profile.geometry)) for i in big)
+
+    # Plates 100-130 px high are caught at the third, smaller working scale Brazil's model searches.
+    assert len(model.config.localization.scales) == 3 and len(big) >= 10
+    assert found(model.config.localization) >= 0.9 * len(big) > found(replace(model.config.localization, scales=(1.0, 0.5)))
+
+
 def test_real_scene_yields_its_plate(shared_data: Path) -> None:
     dataset = load_dataset(shared_data / "us-scenes")
     # Localization is a recall stage: most plates must be among the candidates the verifier ranks.

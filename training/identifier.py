@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import cv2
@@ -251,7 +251,7 @@ def _labeled_looks(
 def fold_region_identifiers(
     data_root: Path, folds: int = 3, seed: int = 0, shrunk_heights: Sequence[int] = REGION_SHRUNK_HEIGHTS, config: IdentificationConfig | None = None,
     grown_margins: Sequence[tuple[float, float]] = REGION_GROWN_MARGINS,
-):
+) -> Iterator[tuple[int, RegionIdentifier, dict[str, tuple[np.ndarray, list[str], list[str]]]]]:
     """The data root in, (fold, identifier, {scene set name: (looks, regions, groups) of its plates at their labeled boxes}) per fold out, folds by plate.
 
     Each fold's identifier learns from the plates of the other folds: every crop set's and

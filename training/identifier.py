@@ -305,7 +305,7 @@ def auto_figures(data_root: Path, folds: int = 3, seed: int = 0, sets: Sequence[
     fold learned from the other folds' plates (fold_region_identifiers), so what differs
     between the arms is the choice of region, judged on plates it did not learn from.
     """
-    from lpr.evaluation import chosen_reading, exact_match, score_image
+    from lpr.evaluation import chosen_reading, score_image
     from lpr.model import load_model
     from lpr.multiregion import MultiRegionRecognizer
     from lpr.pipeline import Recognizer
@@ -328,8 +328,8 @@ def auto_figures(data_root: Path, folds: int = 3, seed: int = 0, sets: Sequence[
                 auto_readings = auto.recognize(image, cropped=cropped)
                 figures["images"] += 1
                 figures["own_exact"] += score_image(labeled, own.recognize(image, cropped=cropped), 0.0, cropped).exact
+                figures["auto_exact"] += score_image(labeled, auto_readings, 0.0, cropped).exact
                 chosen = chosen_reading(labeled, auto_readings, cropped)
-                figures["auto_exact"] += chosen is not None and exact_match(chosen.text, labeled.plates[0].text)
                 figures["region_right"] += chosen is not None and chosen.region is not None and chosen.region.code.split("-")[0] == regions[name]
     for figures in counts.values():
         n = max(1, figures["images"])

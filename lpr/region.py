@@ -180,11 +180,15 @@ def pooled_layouts(subregions: Mapping[str, Mapping[str, int]]) -> dict[str, int
 # to be taken for characters. Every plate has 7 characters, but a scene's candidate often cuts one off at
 # an end: a 6-character reading is kept so that its plate box, grown by a character's width on each side,
 # is read again whole. Letters and digits stand where the layout says, so the layout may choose between
-# the characters printed alike.
+# the characters printed alike. Mercosul plates (since 2018: white, a blue band with "BRASIL" across the
+# top, LLL-N-L-NN in FE-Schrift) have the same size and characters about half their height; both formats
+# are the prior that training plates add their counts to.
+BRAZIL_FORMATS = ("LLLDDDD", "LLLDLDD")
 BRAZIL = RegionProfile(
     "br",
     geometry=PlateGeometry(plate_aspect=(1.5, 7.0), character_height=(0.3, 0.9), scene_characters=(6, 8), cropped_characters=(6, 8), plate_box_padding=(0.2, 0.55)),
     lookalikes=("0OD", "1I", "8B", "5S", "2Z", "6G"),
+    layouts=dict.fromkeys(BRAZIL_FORMATS, 1),
 )
 
 def spelled_layouts(*runs: tuple[str, int, int], longest: int = 9) -> tuple[str, ...]:

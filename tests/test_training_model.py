@@ -77,8 +77,11 @@ def test_crops_labeled_with_the_region_itself_count_in_the_region_not_as_a_sub_r
     from lpr.training.model import learned_profile
 
     crops = load_dataset(shared_data / "br-plates")
-    profile = learned_profile(built_in_profile("br"), [crops], TrainingConfig())
+    base = built_in_profile("br")
+    profile = learned_profile(base, [crops], TrainingConfig())
     assert "br" not in profile.subregions
-    assert sum(profile.layouts.values()) == sum(len(i.plates) for i in crops.images) + sum(
-        sum(v.values()) for v in built_in_profile("br").subregions.values()
-    )
+    # Brazil's two format rules (it has no sub-regions) count once each, then every crop.
+    assert base.subregions == {} and base.layouts == {"LLLDDDD": 1, "LLLDLDD": 1}
+    assert sum(profile.layouts.values()) == sum(len(i.plates) for i in crops.images) + 2
+    # No crop is Mercosul: its layout is there by the format rule alone.
+    assert profile.layouts["LLLDLDD"] == 1 and profile.layouts["LLLDDDD"] > 1000

@@ -90,12 +90,14 @@ REGION_SETS = {
     "eu": (("eu-scenes", True), ("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False), ("negatives", True)),
     # The two-line plates alone (no scenes, so no verifier): minutes instead of an hour.
     "eu-stacked": (("eu-stacked-plates", True), ("eu-chars", False), ("gb-chars", False)),
+    # Brazilian crops alone, likewise.
+    "br-crops": (("br-plates", True), ("br-plates-synthetic", False)),
 }
 # Folders of unlabeled plate crops each region's fold models self-train on (lpr train --unlabeled): every
 # fold reads all of them, as they carry no labels to leak.
 REGION_UNLABELED = {"eu": ("eu-plates-unlabeled",)}
 # The region each set group's models are trained for (a group named for its region needs no entry).
-SET_REGIONS = {"eu-stacked": "eu"}
+SET_REGIONS = {"eu-stacked": "eu", "br-crops": "br"}
 # US folds go by file name, as the README's US figures were made; other regions' by plate text, so
 # that the photos of one plate (br-plates holds several per plate) never straddle a split.
 BY_PLATE = {"br", "eu"}
@@ -130,9 +132,9 @@ def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
 
 def fold_model(
     fold: int, folds: Folds, datasets: list[Dataset], config: lpr.Config, training: TrainingConfig, models: Path | None, region: str = "us",
-    unlabeled: Sequence[Dataset] = (),
+    unlabeled: Sequence[Dataset] = (), always_trained: Sequence[Dataset] = (),
 ) -> lpr.Model:
-    """The region's model trained on every fold but one (with its plate verifier): kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
+    """The region's model trained on every fold but one (with its plate verifier) and on always_trained whole: kept in models/foldK.npz when there, else trained with config and training (and kept there when models is given)."""
     saved = kept_fold_model(models, fold)
     if saved is not None:
         # A setting added since the model was trained counts as its default; the identifier does not change readings.
@@ -141,7 +143,7 @@ def fold_model(
             raise SystemExit(f"crossval: {saved.source} was trained with other training settings; empty the --models folder to train again")
         return saved
     others = set(range(folds.count)) - {fold}
-    kept = [folds.subset(d, others) for d in datasets]
+    kept = [folds.subset(d, others) for d in datasets] + list(always_trained)
     labeled = [d for d in kept if d.kind != "negatives"]
     negatives = [d for d in kept if d.kind == "negatives"]
     # No held-out probe inside training: the held-out fold is this one (and the probe costs a second fit; the model is the same).
@@ -156,15 +158,22 @@ def fold_model(
 
 def run_fold(
     fold: int, folds: Folds, datasets: list[Dataset], evaluated: list[bool], overrides: dict[str, object], training: TrainingConfig,
-    models: Path | None = None, region: str = "us", unlabeled: Sequence[Dataset] = (),
+    models: Path | None = None, region: str = "us", unlabeled: Sequence[Dataset] = (), always_trained: Sequence[Dataset] = (),
+    never_trained: Sequence[Dataset] = (),
 ) -> list[list[ImageOutcome]]:
-    """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated)."""
-    model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region, unlabeled)
+    """Train without one fold (or load its model, see fold_model), evaluate on it; returns the outcomes per dataset (none for a set not evaluated).
+
+    always_trained sets are trained on whole in every fold and never scored; never_trained ones
+    are scored whole by every fold's model (their outcomes follow the datasets').
+    """
+    model = fold_model(fold, folds, datasets, region_config(region, overrides), training, models, region, unlabeled, always_trained)
     recognizer = lpr.Recognizer(model, overrides=reading_overrides(model, overrides, model.source or f"fold {fold}"))
     results = []
     for dataset, judged in zip(datasets, evaluated):
         part = folds.subset(dataset, {fold})
         results.append(list(lpr.evaluate(recognizer, part, progress=False).outcomes) if judged else [])
+    for dataset in never_trained:
+        results.append(list(lpr.evaluate(recognizer, dataset, progress=False).outcomes))
     return results
 
 
@@ -260,17 +269,27 @@ def cross_validate_state_models(
 
 
 def cross_validate(
-    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, sets_of: str = "us"
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, sets_of: str = "us",
+    also_trained: Sequence[Path] = (), also_scored: Sequence[Path] = (),
 ) -> dict:
-    """Data root holding the REGION_SETS named sets_of (negatives/ optional) in, held-out summary figures per evaluated set out."""
+    """Data root holding the REGION_SETS named sets_of (negatives/ optional) in, held-out summary figures per evaluated set out.
+
+    also_trained folders (rendered plates) are trained on whole in every fold; also_scored ones,
+    never trained on, are scored whole by every fold's model, and named by their path.
+    """
     sets = [(name, judged) for name, judged in REGION_SETS[sets_of] if name != "negatives" or (data_root / name).is_dir()]
     datasets = [load_dataset(data_root / name) for name, _ in sets]
     evaluated = [judged for _, judged in sets]
     region = SET_REGIONS.get(sets_of, sets_of)
     unlabeled = [load_unlabeled(data_root / name) for name in REGION_UNLABELED.get(sets_of, ()) if (data_root / name).is_dir()]
+    always = [load_dataset(path) for path in also_trained]
+    never = [load_dataset(path) for path in also_scored]
     per_fold = Parallel(n_jobs=jobs)(
-        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region, unlabeled) for fold in range(folds.count)
+        delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region, unlabeled, always, never)
+        for fold in range(folds.count)
     )
+    sets += [(str(path), True) for path in also_scored]
+    datasets += never
     figures = {}
     for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):
         outcomes = [o for fold in per_fold for o in fold[index]]
@@ -298,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         help="fold models: loaded from DIR/foldK.npz when there, else trained and saved there; "
         "re-reads saved folds after a change to reading only (empty DIR after a change to training)",
     )
+    parser.add_argument("--also-train", type=Path, action="append", default=[], metavar="DIR", help="a folder trained on whole in every fold, never scored (rendered plates; repeatable)")
+    parser.add_argument(
+        "--also-score", type=Path, action="append", default=[], metavar="DIR",
+        help="a folder never trained on, scored whole by every fold's model (rendered test plates; repeatable)",
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
         help="change one setting for this run, e.g. segmentation.dark_offsets=[5,10,20] or training.shrunk_heights=[24,32] (repeatable)",
@@ -312,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.state_given:
         figures = cross_validate_states(args.data, folds, args.jobs, overrides, training, args.models)
     else:
-        figures = cross_validate(args.data, folds, args.jobs, overrides, training, args.models, args.region)
+        figures = cross_validate(args.data, folds, args.jobs, overrides, training, args.models, args.region, args.also_train, args.also_score)
     for name, summary in figures.items():
         line = [f"{name:10s} images={summary['images']:4d}"]
         for key in ("exact_rate", "exact_folded_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
@@ -329,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         grouping = "plate-text" if folds.by_plate else "file-name"
         payload = {
             "method": f"{args.folds}-fold cross-validation by {grouping} hash, seed {args.seed}",
-            "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": args.seed, "settings": args.set, "figures": figures,
+            "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": args.seed, "settings": args.set,
+            "also_trained": [str(p) for p in args.also_train], "also_scored": [str(p) for p in args.also_score], "figures": figures,
         }
         if args.models is not None:
             payload["models"] = str(args.models)

@@ -99,8 +99,8 @@ def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: 
     """A region's built-in profile, its training datasets and settings in, the profile its model carries out.
 
     Each sub-region's layouts are the built-in ones (format rules) plus those its labeled
-    plates show; the region's are theirs pooled, plus (scene_layouts) those of plates
-    labeled without a state.
+    plates show; the region's are theirs pooled, plus its own format rules, those of plates
+    labeled with the region itself and (scene_layouts) those labeled without a state.
     """
     counts: dict[str, Counter] = defaultdict(Counter)
     labeled = state_formats(datasets)
@@ -111,6 +111,8 @@ def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: 
             counts[state].update(layouts)
     subregions = {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
     pooled = Counter(pooled_layouts(subregions))
+    # The region's own format rules beyond its sub-regions' (Brazil's two formats).
+    pooled.update(Counter(base.layouts) - Counter(pooled_layouts(base.subregions)))
     pooled.update(own)
     if training.scene_layouts:
         pooled.update(stateless_formats(datasets))

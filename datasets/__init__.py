@@ -1,6 +1,7 @@
 """Labeled plate datasets (installed as ``lpr.datasets``): label formats, loaders and synthetic samples."""
 
 from .formats import (
+    RENDERED_MARKER,
     Dataset,
     LabeledImage,
     PlateLabel,
@@ -14,6 +15,7 @@ from .formats import (
 )
 
 __all__ = [
+    "RENDERED_MARKER",
     "Dataset",
     "LabeledImage",
     "PlateLabel",

@@ -5,6 +5,8 @@
   ``X.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`` (axis-aligned box in pixels).
 * Character tiles: ``labels.csv`` with the header ``image,char``; each image is one
   character (for training only).
+* Rendered plates: a crop or scene folder with a ``rendered.json`` (what drew them) beside
+  its labels, as ``lpr.training.rendered`` writes: drawn, not photographed.
 * A folder of images with neither is a set of plate-free negatives, or, given as such
   (``lpr train --unlabeled``), plate crops whose text is not known.
 """
@@ -23,6 +25,8 @@ from lpr.imageio import file_header_size, list_images
 
 PLATE_TEXT = re.compile(r"^[A-Z0-9]+$")
 KINDS = ("crops", "scenes", "negatives", "characters", "unlabeled")
+# The file beside labels.csv that marks a crop folder as rendered plates and says how they were drawn.
+RENDERED_MARKER = "rendered.json"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class Dataset:
     root: Path
     images: tuple[LabeledImage, ...]
     skipped: tuple[SkippedRow, ...] = ()
+    # Drawn plates (RENDERED_MARKER): their layouts are what the renderer chose, not what is on the road.
+    rendered: bool = False
 
     def __len__(self) -> int:
         return len(self.images)
@@ -121,7 +127,7 @@ def load_plate_crops(folder: str | os.PathLike) -> Dataset:
         raise LabelError(f"{labels}:{reader.line_num}: malformed CSV ({error})") from None
     except OSError as error:
         raise LabelError(f"{labels}: cannot read ({error.strerror or error})") from None
-    return Dataset("characters" if tiles else "crops", root, tuple(images), tuple(skipped))
+    return Dataset("characters" if tiles else "crops", root, tuple(images), tuple(skipped), rendered=(root / RENDERED_MARKER).is_file())
 
 
 def parse_openalpr_line(line: str, label_file: Path, number: int) -> tuple[str, PlateLabel]:
@@ -172,7 +178,7 @@ def load_openalpr_scenes(folder: str | os.PathLike) -> Dataset:
                 continue
             plates.setdefault(path, []).append(plate)
         images.extend(LabeledImage(path, tuple(found)) for path, found in plates.items())
-    return Dataset("scenes", root, tuple(images), tuple(skipped))
+    return Dataset("scenes", root, tuple(images), tuple(skipped), rendered=(root / RENDERED_MARKER).is_file())
 
 
 def _unlabeled_images(folder: str | os.PathLike, kind: str) -> Dataset:

@@ -42,6 +42,8 @@ def test_samples_are_valid_datasets(samples: Path):
     assert crops.kind == "crops" and len(crops) >= 4 and crops.skipped == ()
     assert scenes.kind == "scenes" and len(scenes) >= 2 and scenes.skipped == ()
     assert {i.state for i in crops.images} == {"us"}
+    # Photographed, not drawn: no rendered.json beside their labels.
+    assert not crops.rendered and not scenes.rendered
     for labeled in scenes.images:
         (plate,) = labeled.plates
         assert 5 <= len(plate.text) <= 7

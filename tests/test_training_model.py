@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from pathlib import Path
 
 import pytest
 
+from lpr.datasets import Dataset, LabeledImage, PlateLabel
 from lpr.errors import LprError
 from lpr.training import train_model
 
@@ -80,8 +83,38 @@ def test_crops_labeled_with_the_region_itself_count_in_the_region_not_as_a_sub_r
     base = built_in_profile("br")
     profile = learned_profile(base, [crops], TrainingConfig())
     assert "br" not in profile.subregions
-    # Brazil's two format rules (it has no sub-regions) count once each, then every crop.
+    # Brazil's two format rules (it has no sub-regions) count once each, then every crop...
     assert base.subregions == {} and base.layouts == {"LLLDDDD": 1, "LLLDLDD": 1}
-    assert sum(profile.layouts.values()) == sum(len(i.plates) for i in crops.images) + 2
-    # No crop is Mercosul: its layout is there by the format rule alone.
-    assert profile.layouts["LLLDLDD"] == 1 and profile.layouts["LLLDDDD"] > 1000
+    plates = sum(len(i.plates) for i in crops.images) + 2
+    assert profile.layouts["LLLDDDD"] > 1000
+    # ...and no crop is Mercosul: its layout is there by the format rule, as its share of them.
+    assert profile.layouts["LLLDLDD"] == math.ceil(TrainingConfig().format_rule_share * plates)
+    assert sum(profile.layouts.values()) == plates - 1 + profile.layouts["LLLDLDD"]
+
+
+def _crops(texts: list[str], rendered: bool = False) -> Dataset:
+    """Plate crops labeled "br" with these texts (files that need not exist: a profile is learned from labels alone)."""
+    images = tuple(LabeledImage(Path(f"/nowhere/{k}-{t}.jpg"), (PlateLabel(t),), "br") for k, t in enumerate(texts))
+    return Dataset("crops", Path("/nowhere"), images, rendered=rendered)
+
+
+def test_rendered_plates_show_no_layout_and_each_format_rule_keeps_its_share():
+    """Mercosul plates drawn for their font do not make Mercosul as common as the photographed plates; drawn or not, it keeps a tenth."""
+    from lpr.region import built_in_profile
+    from lpr.training import TrainingConfig
+    from lpr.training.model import learned_profile
+
+    base = built_in_profile("br")
+    photographed = _crops([f"ABC{k:04d}" for k in range(198)])
+    drawn = _crops([f"ABC{k % 10}D{k % 100:02d}" for k in range(500)], rendered=True)
+    alone = learned_profile(base, [photographed], TrainingConfig())
+    # 198 crops and the two rules: the old format 199, Mercosul a tenth of the 200 counted.
+    assert alone.layouts == {"LLLDDDD": 199, "LLLDLDD": 20}
+    assert learned_profile(base, [photographed, drawn], TrainingConfig()).layouts == alone.layouts
+    assert learned_profile(base, [photographed, drawn], TrainingConfig(format_rule_share=0.5)).layouts["LLLDLDD"] == 100
+    # The same plates in a folder not marked as drawn are counted as seen on the road.
+    counted = learned_profile(base, [photographed, dataclasses.replace(drawn, rendered=False)], TrainingConfig())
+    assert counted.layouts == {"LLLDDDD": 199, "LLLDLDD": 501}
+    # A region without format rules of its own (the US: its states') keeps its layouts as learned.
+    us = learned_profile(built_in_profile("us"), [dataclasses.replace(drawn, rendered=False)], TrainingConfig(format_rule_share=0.9))
+    assert us.layouts == learned_profile(built_in_profile("us"), [dataclasses.replace(drawn, rendered=False)], TrainingConfig(format_rule_share=0.0)).layouts

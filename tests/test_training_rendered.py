@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from lpr.datasets import load_dataset
+from lpr.datasets import RENDERED_MARKER, load_dataset
 from lpr.training.rendered import MERCOSUL, TEST_EVERY, draw_plate, font_tiles, main, write_rendered_plates
 
 
@@ -70,6 +71,8 @@ def test_rendered_plates_are_a_crop_folder_in_the_mercosul_layout_and_a_used_fol
     assert [i.plates[0].text for i in dataset.images] == texts
     assert all(t[:3].isalpha() and t[3].isdigit() and t[4].isalpha() and t[5:].isdigit() for t in texts)
     assert {i.state for i in dataset.images} == {"br"}
+    # The folder says it is drawn and how: training takes no layout counts from it.
+    assert dataset.rendered and json.loads((out / RENDERED_MARKER).read_text()) == {"layout": "LLLDLDD", "state": "br", "count": 12, "seed": 3}
     for image in dataset.images[:4]:
         crop = cv2.imread(str(image.path))
         assert crop.shape[0] == 80 and 2.8 < crop.shape[1] / crop.shape[0] < 3.8
@@ -87,4 +90,32 @@ def test_the_command_says_in_one_line_what_is_wrong(tmp_path, capsys):
     assert error.startswith("rendered: error:") and error.count("\n") == 1
     assert main([str(_tile_folder(tmp_path / "tiles")), "--font", "sheet", "--count", "3", "--out", str(tmp_path / "out")]) == 0
     assert len(load_dataset(tmp_path / "out")) == 3
+    assert json.loads((tmp_path / "out" / RENDERED_MARKER).read_text())["font"] == "sheet"
 
+
+
+def test_rendered_scenes_cover_each_labeled_plate_and_keep_the_rest_of_the_photo(tmp_path, samples):
+    from lpr.imageio import read_image
+    from lpr.training.rendered import write_rendered_scenes
+
+    tiles = font_tiles(_tile_folder(tmp_path / "tiles"), "sheet", "test")
+    scenes = load_dataset(samples / "scenes")
+    out = tmp_path / "scenes"
+    texts = write_rendered_scenes(tiles, scenes, out, 2, seed=5)
+    drawn = load_dataset(out)
+    assert drawn.kind == "scenes" and drawn.rendered and not drawn.skipped and len(drawn) == 2
+    assert [p.text for i in drawn.images for p in i.plates] == texts
+    for before, after in zip(scenes.images, drawn.images):
+        (old,), (new,) = before.plates, after.plates
+        # As high as the plate it covers, Mercosul-wide, centred on it.
+        assert new.box.y == old.box.y and new.box.h == old.box.h and abs(new.box.x + new.box.w / 2 - (old.box.x + old.box.w / 2)) <= 1
+        assert abs(new.box.w / new.box.h - 400 / 130) < 0.05
+        photo, pasted = read_image(before.path).astype(int), read_image(after.path).astype(int)
+        top = pasted[new.box.y + 2: new.box.y + new.box.h // 6, new.box.x + new.box.w // 4: new.box.x + 3 * new.box.w // 4]
+        # The band is blue (BGR); the photo away from the plate is the photo, up to JPEG.
+        assert (top[..., 0] - top[..., 2]).mean() > 40
+        assert np.abs(photo[: old.box.y // 2] - pasted[: old.box.y // 2]).mean() < 3
+    with pytest.raises(ValueError, match="not empty"):
+        write_rendered_scenes(tiles, scenes, out, 2, seed=5)
+    with pytest.raises(ValueError, match="not a scene folder"):
+        write_rendered_scenes(tiles, load_dataset(samples / "crops"), tmp_path / "other", 2, seed=5)

@@ -27,6 +27,9 @@ class TrainingConfig:
     self_training_check_heights: tuple[int, ...] = (32,)
     # The layouts of plates labeled without a state (scenes) count in the region's own layouts, not only its states'.
     scene_layouts: bool = False
+    # Each format rule of the region's own (Brazil's two) counts as at least this share of its labeled plates' layouts:
+    # rendered plates teach a format's font, not how common it is, and a newer format is on the road where no photo shows it.
+    format_rule_share: float = 0.1
     # Fit the identifier of the region's sub-regions (US states) from crops labeled with one: a minute or more per model, so cross-validation of reading turns it off.
     identify_subregions: bool = True
     # LinearSVC regularization (C) of the identifier: each state has only a dozen crops or so.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -101,7 +102,10 @@ def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: 
     Each sub-region's layouts are the built-in ones (format rules) plus those its labeled
     plates show; the region's are theirs pooled, plus its own format rules, those of plates
     labeled with the region itself and (scene_layouts) those labeled without a state.
+    Rendered plates show no layout: their layouts are the renderer's choice. Each of the
+    region's own format rules counts at least format_rule_share of the rest.
     """
+    datasets = [d for d in datasets if not d.rendered]
     counts: dict[str, Counter] = defaultdict(Counter)
     labeled = state_formats(datasets)
     # Labels that give the region itself as the state (br-plates: "br") are no sub-region.
@@ -112,10 +116,14 @@ def learned_profile(base: RegionProfile, datasets: Sequence[Dataset], training: 
     subregions = {state: dict(sorted(c.items())) for state, c in sorted(counts.items())}
     pooled = Counter(pooled_layouts(subregions))
     # The region's own format rules beyond its sub-regions' (Brazil's two formats).
-    pooled.update(Counter(base.layouts) - Counter(pooled_layouts(base.subregions)))
+    rules = Counter(base.layouts) - Counter(pooled_layouts(base.subregions))
+    pooled.update(rules)
     pooled.update(own)
     if training.scene_layouts:
         pooled.update(stateless_formats(datasets))
+    floor = math.ceil(training.format_rule_share * sum(pooled.values()))
+    for rule in rules:
+        pooled[rule] = max(pooled[rule], floor)
     return replace(base, layouts=dict(sorted(pooled.items())), subregions=subregions)
 
 

@@ -4,7 +4,9 @@ No photographed Mercosul plate (Brazil's LLL-N-L-NN, since 2018) is in any data 
 font is the German FE-Schrift, whose sheet is among the European character tiles. Plates are
 drawn from those tiles (white plate, blue band with the country's name, black or coloured
 characters), then warped, blurred, noised and compressed like the crops of real plates, and
-written as a crop folder (labels.csv image,state,plate) that `lpr train` learns from.
+written as a crop folder (labels.csv image,state,plate) that `lpr train` learns from, with a
+rendered.json saying how they were drawn: training learns their font from them, but not how
+common their layout is on the road (TrainingConfig.format_rule_share).
 
 Each character's tiles are split by their place in the sheet: a third of them (part "test")
 are never drawn on training plates, so a test set rendered from them is read with glyphs the
@@ -12,12 +14,16 @@ model has not seen. Run from the repository root:
 
     python -m lpr.training.rendered ../shared/data/eu-chars --font germany --count 1500 --out /tmp/mercosul
     python -m lpr.training.rendered ../shared/data/eu-chars --font germany --count 300 --part test --seed 1 --out /tmp/mercosul-test
+
+With --into SCENES the plates are drawn over the labeled plates of a scene folder instead,
+as high as each one and centred on it: scenes of Mercosul plates to read end to end.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -27,8 +33,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lpr.datasets import load_dataset
+from lpr.datasets import RENDERED_MARKER, Dataset, load_dataset
 from lpr.errors import LprError
+from lpr.geometry import Box
+from lpr.imageio import read_image
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -204,8 +212,9 @@ def photographed(plate: np.ndarray, rng: np.random.Generator, crop_height: int =
 
 def write_rendered_plates(
     tiles: Mapping[str, Sequence[np.ndarray]], out: Path, count: int, seed: int, design: PlateDesign = MERCOSUL, state: str = "br",
+    drawn_from: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Font tiles, an empty or new folder, a count and a seed in, that many rendered plate crops and their labels.csv written there; their texts out."""
+    """Font tiles, an empty or new folder, a count and a seed in, that many rendered plate crops, their labels.csv and rendered.json (with drawn_from: the tiles' folder, font, part) written there; their texts out."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
     out.mkdir(parents=True, exist_ok=True)
@@ -222,6 +231,53 @@ def write_rendered_plates(
             cv2.imwrite(str(out / name), photographed(draw_plate(text, tiles, design, rng), rng))
             writer.writerow([name, state, text])
             texts.append(text)
+    about = {"layout": design.layout, "state": state, "count": count, "seed": seed, **(drawn_from or {})}
+    (out / RENDERED_MARKER).write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
+    return texts
+
+
+def placed_in_scene(plate: np.ndarray, scene: np.ndarray, box: Box, rng: np.random.Generator) -> Box:
+    """A flat plate (uint8 HxWx3), a scene (uint8 HxWx3, changed in place) and a plate's box in it in, the box the plate now covers out.
+
+    The plate is drawn as high as the box and as wide as its own aspect makes it, centred on
+    the box, so it covers the plate that was there; it is blurred and lit like a plate far away.
+    """
+    height = box.h
+    width = int(round(height * plate.shape[1] / plate.shape[0]))
+    x0 = max(0, box.x + box.w // 2 - width // 2)
+    x1, y1 = min(scene.shape[1], x0 + width), min(scene.shape[0], box.y + height)
+    small = cv2.resize(plate, (width, height), interpolation=cv2.INTER_AREA)[: y1 - box.y, : x1 - x0]
+    sigma = rng.uniform(0.0, 0.8)
+    if sigma > 0.3:
+        small = cv2.GaussianBlur(small, (0, 0), sigma)
+    scene[box.y:y1, x0:x1] = np.clip(small.astype(np.float32) * rng.uniform(0.6, 1.0), 0, 255).astype(np.uint8)
+    return Box(x0, box.y, x1 - x0, y1 - box.y)
+
+
+def write_rendered_scenes(
+    tiles: Mapping[str, Sequence[np.ndarray]], scenes: Dataset, out: Path, count: int, seed: int, design: PlateDesign = MERCOSUL,
+    drawn_from: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Font tiles, a scene Dataset, an empty or new folder, a count and a seed in: its first count scenes with a rendered plate over each labeled one written there (OpenALPR format, and rendered.json); their texts out."""
+    if scenes.kind != "scenes":
+        raise ValueError(f"{scenes.root}: not a scene folder (X.jpg with X.txt labels)")
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise ValueError(f"{out}: not empty; rendered scenes are written to a new folder")
+    rng = np.random.default_rng(seed)
+    texts = []
+    for labeled in scenes.images[:count]:
+        scene = read_image(labeled.path)
+        lines = []
+        for plate in labeled.plates:
+            text = random_text(design.layout, rng)
+            box = placed_in_scene(draw_plate(text, tiles, design, rng), scene, plate.box, rng)
+            lines.append("\t".join([f"{labeled.path.stem}.jpg", *map(str, box.to_list()), text]))
+            texts.append(text)
+        cv2.imwrite(str(out / f"{labeled.path.stem}.jpg"), scene, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        (out / f"{labeled.path.stem}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    about = {"layout": design.layout, "scenes": str(scenes.root), "count": len(scenes.images[:count]), "seed": seed, **(drawn_from or {})}
+    (out / RENDERED_MARKER).write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
     return texts
 
 
@@ -233,14 +289,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", default="train", choices=("train", "test"), help="which tiles to draw with (test: the third never drawn on training plates)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="a new or empty folder")
+    parser.add_argument(
+        "--into", type=Path, metavar="SCENES",
+        help="draw the plates over the labeled plates of this scene folder (its first --count scenes) and write scenes, not crops",
+    )
     args = parser.parse_args(argv)
+    drawn_from = {"tiles": str(args.tiles), "font": args.font, "part": args.part}
     try:
         tiles = font_tiles(args.tiles, args.font, args.part)
-        write_rendered_plates(tiles, args.out, args.count, args.seed)
+        if args.into is None:
+            write_rendered_plates(tiles, args.out, args.count, args.seed, drawn_from=drawn_from)
+        else:
+            written = len(write_rendered_scenes(tiles, load_dataset(args.into), args.out, args.count, args.seed, drawn_from=drawn_from))
     except (ValueError, OSError, LprError) as error:
         print(f"rendered: error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {args.count} Mercosul plates to {args.out}")
+    print(f"wrote {args.count} Mercosul plates to {args.out}" if args.into is None else f"wrote {written} Mercosul plates into scenes in {args.out}")
     return 0
 
 

@@ -52,6 +52,16 @@ def test_european_and_brazilian_scenes_read_with_their_region(auto, shared_data,
     assert right_region >= fewest and same_text >= fewest
 
 
+def test_mercosul_plates_go_to_the_brazilian_model_though_their_font_and_band_look_european(auto, shared_data, tmp_path):
+    from lpr.training.rendered import font_tiles, write_rendered_plates
+
+    write_rendered_plates(font_tiles(shared_data / "eu-chars", "germany", "test"), tmp_path / "mercosul", count=30, seed=12)
+    plates = load_dataset(tmp_path / "mercosul")
+    summary = lpr.evaluate(auto, plates, progress=False).summary
+    # An identifier that never saw a Mercosul plate sent half of them to the European model.
+    assert summary.exact_rate >= 0.8
+
+
 def test_the_spec_builds_the_same_recognizer(auto):
     spec = auto.spec
     assert isinstance(spec, MultiRegionSpec) and spec.key == auto.spec.key

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import lpr
+from lpr.datasets import load_dataset
 from lpr.model import load_model
 from lpr.region import (
     BUILT_IN,
@@ -131,6 +132,17 @@ def test_the_shipped_brazilian_model_is_chosen_by_region(tmp_path, capsys):
     assert SAMPLE_CROP.name in capsys.readouterr().out
 
 
+def test_the_shipped_brazilian_model_reads_mercosul_plates_drawn_with_glyphs_it_never_saw(shared_data, tmp_path):
+    from lpr.training.rendered import font_tiles, write_rendered_plates
+
+    # The test third of the FE-Schrift tiles, never drawn on the plates the model was trained on.
+    write_rendered_plates(font_tiles(shared_data / "eu-chars", "germany", "test"), tmp_path / "mercosul", count=60, seed=11)
+    plates = load_dataset(tmp_path / "mercosul")
+    summary = lpr.evaluate(lpr.Recognizer(load_model("br")), plates, progress=False).summary
+    # Before it was trained on rendered Mercosul plates, the model read about one in six.
+    assert summary.exact_rate >= 0.8
+
+
 def test_the_shipped_european_model_is_chosen_by_region(capsys):
     from lpr.cli import main
 
@@ -145,7 +157,6 @@ def test_the_shipped_european_model_is_chosen_by_region(capsys):
 
 def test_the_european_model_reads_european_scenes_and_stacked_plates(shared_data):
     """The shipped model read back on the sets it was trained on: a check that band, lines and layouts work together, not an accuracy figure (README has the held-out ones)."""
-    from lpr.datasets import load_dataset
 
     recognizer = lpr.Recognizer(load_model("eu"))
     scenes = lpr.evaluate(recognizer, load_dataset(shared_data / "eu-scenes"), progress=False).summary

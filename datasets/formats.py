@@ -25,7 +25,7 @@ from lpr.imageio import file_header_size, list_images
 
 PLATE_TEXT = re.compile(r"^[A-Z0-9]+$")
 KINDS = ("crops", "scenes", "negatives", "characters", "unlabeled")
-# The file beside labels.csv that marks a crop folder as rendered plates and says how they were drawn.
+# The file beside the labels that marks a crop or scene folder as rendered plates and says how they were drawn.
 RENDERED_MARKER = "rendered.json"
 
 

@@ -157,7 +157,6 @@ def test_the_shipped_european_model_is_chosen_by_region(capsys):
 
 def test_the_european_model_reads_european_scenes_and_stacked_plates(shared_data):
     """The shipped model read back on the sets it was trained on: a check that band, lines and layouts work together, not an accuracy figure (README has the held-out ones)."""
-
     recognizer = lpr.Recognizer(load_model("eu"))
     scenes = lpr.evaluate(recognizer, load_dataset(shared_data / "eu-scenes"), progress=False).summary
     stacked = load_dataset(shared_data / "eu-stacked-plates")

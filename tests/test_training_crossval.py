@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -80,3 +81,51 @@ def test_another_seed_deals_the_folds_anew_and_seed_0_keeps_the_first_deal() -> 
     assert sorted({other.of(i) for i in images}) == [0, 1, 2, 3, 4]
     # The first deal is the file-name hash README's figures were made with.
     assert first.of(images[0]) == int(crossval.hashlib.sha1(b"000.jpg").hexdigest(), 16) % 5
+
+
+def _figures(exact: float, detection: float | None = None, images: int = 140, plates: int = 138) -> dict:
+    """One set's figures as cross_validate writes them (only the fields the spread reads)."""
+    return {
+        "images": images, "plates": plates, "exact_rate": exact, "exact_folded_rate": exact, "char_accuracy": 0.9,
+        "detection_rate": detection, "images_with_false_plates": 0.02, "top_n_rate": None, "median_time_ms": 90.0, "fold_exact_rates": [exact],
+    }
+
+
+def test_the_spread_over_seeds_gives_each_figures_mean_and_range_for_the_sets_every_seed_has() -> None:
+    per_seed = {
+        0: {"us-scenes": _figures(0.771, 0.95), "us-plates": _figures(0.927, images=605, plates=560)},
+        1: {"us-scenes": _figures(0.750, 0.96)},
+        2: {"us-scenes": _figures(0.757, 0.94)},
+    }
+    spread = crossval.across_seeds(per_seed)
+    assert list(spread) == ["us-scenes"]
+    scenes = spread["us-scenes"]
+    assert scenes["seeds"] == [0, 1, 2] and scenes["images"] == 140 and scenes["plates"] == 138
+    exact = scenes["exact_rate"]
+    assert exact["per_seed"] == [0.771, 0.750, 0.757] and exact["min"] == 0.750 and exact["max"] == 0.771
+    assert exact["mean"] == pytest.approx(0.7593, abs=1e-4) and exact["stdev"] == pytest.approx(0.0107, abs=1e-4)
+    assert scenes["detection_rate"]["mean"] == pytest.approx(0.95)
+    # A figure that does not apply (crops have no detection) is left out, not averaged as zero.
+    crops = crossval.across_seeds({0: {"c": _figures(0.9)}, 1: {"c": _figures(0.92)}})["c"]
+    assert "detection_rate" not in crops and crops["exact_rate"]["max"] == 0.92
+
+
+def test_seeds_repeat_the_whole_run_each_with_its_own_fold_models(tmp_path, monkeypatch, capsys) -> None:
+    calls = []
+
+    def fake_cross_validate(data_root, folds, jobs, overrides, training, models, *rest):
+        calls.append((folds.seed, models))
+        return {"us-scenes": _figures(0.70 + folds.seed / 100, 0.95)}
+
+    monkeypatch.setattr(crossval, "cross_validate", fake_cross_validate)
+    out = tmp_path / "figures.json"
+    assert crossval.main([str(tmp_path), "--seeds", "0", "3", "--models", str(tmp_path / "folds"), "--out", str(out)]) == 0
+    # Seed 0's fold models stay where a single run keeps them; another seed's deal gets its own folder.
+    assert calls == [(0, tmp_path / "folds"), (3, tmp_path / "folds" / "seed3")]
+    payload = json.loads(out.read_text())
+    assert payload["seeds"] == [0, 3] and payload["figures"] == payload["per_seed"]["0"]
+    assert payload["across_seeds"]["us-scenes"]["exact_rate"]["per_seed"] == [0.70, 0.73]
+    printed = capsys.readouterr().out
+    assert "over the seeds:" in printed and "exact_rate=0.715 (0.700-0.730" in printed and "of 138 plates" in printed
+    with pytest.raises(SystemExit, match="repeats a seed"):
+        crossval.main([str(tmp_path), "--seeds", "1", "1"])

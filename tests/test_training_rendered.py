@@ -93,7 +93,6 @@ def test_the_command_says_in_one_line_what_is_wrong(tmp_path, capsys):
     assert json.loads((tmp_path / "out" / RENDERED_MARKER).read_text())["font"] == "sheet"
 
 
-
 def test_rendered_scenes_cover_each_labeled_plate_and_keep_the_rest_of_the_photo(tmp_path, samples):
     from lpr.imageio import read_image
     from lpr.training.rendered import write_rendered_scenes

@@ -12,7 +12,8 @@ its held-out folds. Usage (from the repository root):
 
 --region picks the sets (REGION_SETS) and the region their models are trained for
 (SET_REGIONS); Brazilian and European folds go by plate text (BY_PLATE). --seed deals the
-images to folds anew, for the spread of a figure over several deals.
+images to folds anew; --seeds 0 1 2 repeats the run with each deal and reports each figure's
+mean and spread over them (compare_crossval.py pairs two such runs).
 
 --state-given reads the crops without and with each one's state (general model);
 --state-models va nc reads each state's crops with that state's own model (us-va, us-nc).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
@@ -296,8 +298,64 @@ def cross_validate(
         if judged and outcomes:
             # Each fold's own exact rate too: their range is the spread a figure has within one deal.
             per_fold_exact = [summarize(fold[index], dataset.kind).exact_rate for fold in per_fold if fold[index]]
-            figures[name] = asdict(summarize(outcomes, dataset.kind)) | {"fold_exact_rates": per_fold_exact}
+            # How many plates a figure rests on: the photos of one plate are not independent trials.
+            plates = len({o.truth for o in outcomes if o.truth})
+            figures[name] = asdict(summarize(outcomes, dataset.kind)) | {"fold_exact_rates": per_fold_exact, "plates": plates}
     return figures
+
+
+# The figures whose spread over fold seeds is reported (each a rate in [0, 1], None where it does not apply).
+SPREAD_FIGURES = ("exact_rate", "exact_folded_rate", "char_accuracy", "detection_rate", "images_with_false_plates")
+
+
+def across_seeds(per_seed: dict[int, dict]) -> dict:
+    """{seed: {set: figures}} in, {set: {figure: {mean, min, max, stdev, per_seed}, "seeds", "images", "plates"}} out, for the sets every seed has.
+
+    The spread (min to max, and the standard deviation over seeds) is how far a figure moves
+    with the deal alone: a change that moves it less is not shown to be a change.
+    """
+    seeds = sorted(per_seed)
+    common = [name for name in per_seed[seeds[0]] if all(name in per_seed[seed] for seed in seeds)]
+    spread = {}
+    for name in common:
+        entry: dict = {"seeds": seeds, "images": per_seed[seeds[0]][name]["images"], "plates": per_seed[seeds[0]][name].get("plates")}
+        for figure in SPREAD_FIGURES:
+            values = [per_seed[seed][name].get(figure) for seed in seeds]
+            if any(v is None for v in values):
+                continue
+            entry[figure] = {
+                "mean": statistics.fmean(values), "min": min(values), "max": max(values),
+                "stdev": statistics.stdev(values) if len(values) > 1 else 0.0, "per_seed": values,
+            }
+        spread[name] = entry
+    return spread
+
+
+def print_figures(figures: dict) -> None:
+    """One seed's {set: figures} in, a line per set (and its confidence bands) printed."""
+    for name, summary in figures.items():
+        line = [f"{name:10s} images={summary['images']:4d}"]
+        for key in ("exact_rate", "exact_folded_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
+            if summary[key] is not None:
+                line.append(f"{key}={summary[key]:.3f}")
+        line.append(f"median_ms={summary['median_time_ms']:.1f}")
+        if any(rate is not None for rate in summary.get("fold_exact_rates", [])):
+            line.append("folds=" + "/".join(f"{rate:.3f}" for rate in summary["fold_exact_rates"] if rate is not None))
+        print("  ".join(line))
+        for band, figures_of_band in summary.get("calibration", {}).items():
+            print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
+
+
+def print_spread(spread: dict) -> None:
+    """across_seeds' figures in, a line per set printed: each figure's mean and its range over the seeds."""
+    for name, entry in spread.items():
+        plates = f" of {entry['plates']} plates" if entry.get("plates") else ""
+        line = [f"{name:10s} {len(entry['seeds'])} seeds, images={entry['images']}{plates}"]
+        for figure in SPREAD_FIGURES:
+            if figure in entry:
+                f = entry[figure]
+                line.append(f"{figure}={f['mean']:.3f} ({f['min']:.3f}-{f['max']:.3f}, sd {f['stdev']:.3f})")
+        print("  ".join(line))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="us", choices=sorted(REGION_SETS), help="whose sets to cross-validate (default us)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="deal the images to folds anew with this seed (repeated cross-validation; default 0)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", metavar="SEED",
+        help="repeat the whole cross-validation with each of these fold seeds and report each figure's mean and spread over them (instead of --seed)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
@@ -330,32 +392,38 @@ def main(argv: list[str] | None = None) -> int:
     # Fold models read as the shipped ones do without the state identifier, which only costs their training time.
     reading_training = replace(region_training(SET_REGIONS.get(args.region, args.region)), identify_subregions=False)
     overrides, training = parse_settings(args.set, reading_training)
-    folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, args.seed)
-    if args.state_models:
-        figures = cross_validate_state_models(args.data, folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
-    elif args.state_given:
-        figures = cross_validate_states(args.data, folds, args.jobs, overrides, training, args.models)
-    else:
-        figures = cross_validate(args.data, folds, args.jobs, overrides, training, args.models, args.region, args.also_train, args.also_score)
-    for name, summary in figures.items():
-        line = [f"{name:10s} images={summary['images']:4d}"]
-        for key in ("exact_rate", "exact_folded_rate", "char_accuracy", "top_n_rate", "detection_rate", "images_with_false_plates"):
-            if summary[key] is not None:
-                line.append(f"{key}={summary[key]:.3f}")
-        line.append(f"median_ms={summary['median_time_ms']:.1f}")
-        if any(rate is not None for rate in summary.get("fold_exact_rates", [])):
-            line.append("folds=" + "/".join(f"{rate:.3f}" for rate in summary["fold_exact_rates"] if rate is not None))
-        print("  ".join(line))
-        for band, figures_of_band in summary.get("calibration", {}).items():
-            print(f"    confidence {band}: images={figures_of_band['images']:4d}  exact_rate={figures_of_band['exact_rate']:.3f}")
+    seeds = args.seeds or [args.seed]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"crossval: --seeds {' '.join(map(str, seeds))} repeats a seed")
+    per_seed = {}
+    for seed in seeds:
+        folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, seed)
+        # Each seed's deal has its own fold models; seed 0's stay where a single run keeps them.
+        models = args.models if args.models is None or seed == 0 else args.models / f"seed{seed}"
+        if args.state_models:
+            figures = cross_validate_state_models(args.data, folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
+        elif args.state_given:
+            figures = cross_validate_states(args.data, folds, args.jobs, overrides, training, models)
+        else:
+            figures = cross_validate(args.data, folds, args.jobs, overrides, training, models, args.region, args.also_train, args.also_score)
+        if len(seeds) > 1:
+            print(f"seed {seed}:")
+        print_figures(figures)
+        per_seed[seed] = figures
+    spread = across_seeds(per_seed) if len(seeds) > 1 else None
+    if spread is not None:
+        print("over the seeds:")
+        print_spread(spread)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         grouping = "plate-text" if folds.by_plate else "file-name"
         payload = {
-            "method": f"{args.folds}-fold cross-validation by {grouping} hash, seed {args.seed}",
-            "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": args.seed, "settings": args.set,
-            "also_trained": [str(p) for p in args.also_train], "also_scored": [str(p) for p in args.also_score], "figures": figures,
+            "method": f"{args.folds}-fold cross-validation by {grouping} hash, seed{'s' if spread else ''} {', '.join(map(str, seeds))}",
+            "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": seeds[0], "settings": args.set,
+            "also_trained": [str(p) for p in args.also_train], "also_scored": [str(p) for p in args.also_score], "figures": per_seed[seeds[0]],
         }
+        if spread is not None:
+            payload |= {"seeds": seeds, "per_seed": {str(seed): figures for seed, figures in per_seed.items()}, "across_seeds": spread}
         if args.models is not None:
             payload["models"] = str(args.models)
         args.out.write_text(json.dumps(payload, indent=2) + "\n")

@@ -70,6 +70,8 @@ def read_with_formats(
     best = _best_of_kinds(predictions)
     readings = []
     for wanted, count in formats.items():
+        if len(wanted) != len(best):
+            continue
         fitted = _fitted_text(best, wanted)
         if fitted is not None:
             text, probability = fitted
@@ -161,7 +163,9 @@ def layout_candidates(
         return plain
     reported = reported if reported is not None else predictions
     texts = dict.fromkeys([c.plate for c in plain] + [text for text, _ in read_with_formats(predictions, formats)])
-    ranked = sorted(texts, key=lambda text: -_text_probability(predictions, text) * layout_prior(formats, text, smoothing))
+    # layout_prior's arithmetic, with the region's plate count summed once.
+    total = sum(formats.values())
+    ranked = sorted(texts, key=lambda text: -_text_probability(predictions, text) * ((formats.get(layout(text), 0) + smoothing) / (total + smoothing)))
     return [TextCandidate(text, _text_probability(reported, text)) for text in ranked[:top_n]]
 
 

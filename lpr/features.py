@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -43,6 +44,18 @@ def feature_length(config: FeatureConfig) -> int:
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _cell_slots(height: int, width: int, cell: int, bins: int) -> np.ndarray:
+    """A character's size, HOG cell and bin count in, (H, W) int64 first histogram slot of each pixel's cell out."""
+    return ((np.arange(height)[:, None] // cell) * (width // cell) + np.arange(width)[None, :] // cell) * bins
+
+
+@functools.lru_cache(maxsize=16)
+def _unsigned_bins(bins: int) -> np.ndarray:
+    """A bin count in, (2 * bins + 1,) int64 table from a signed orientation's bin (0-360 degrees) to its unsigned bin out."""
+    return np.arange(2 * bins + 1) % bins
+
+
 def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     """(n, H, W) float32 normalized characters in, (n, blocks * 4 * bins) float32 HOG out: unsigned gradient histograms per cell, L2-normalized per 2x2-cell block."""
     n, height, width = grids.shape
@@ -52,18 +65,18 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     np.subtract(grids[:, 2:, :], grids[:, :-2, :], out=gy[:, 1:-1, :])
     # Not cv2.magnitude: its result depends on the arrays' memory alignment (SIMD or scalar
     # path), which would make the same image read differently from run to run.
-    magnitude = np.hypot(gx, gy)
+    magnitude = np.square(gx)
+    magnitude += np.square(gy)
+    np.sqrt(magnitude, out=magnitude)
     # cv2.phase (degrees, about 0.3 degrees accurate, the same on every alignment) is many
     # times faster than np.arctan2.
     angle = cv2.phase(gx.reshape(-1, width), gy.reshape(-1, width), angleInDegrees=True)
     angle *= bins / 180.0
     # Unsigned orientation: a stroke's two edges point opposite ways but mean the same stroke.
-    slot = angle.astype(np.int64).reshape(grids.shape)
-    slot %= bins
+    slot = _unsigned_bins(bins).take(angle.astype(np.int32).reshape(grids.shape))
     # Each pixel's histogram slot: its bin, within its cell, within its character.
     rows, cols = height // cell, width // cell
-    slot += ((np.arange(height)[:, None] // cell) * cols + np.arange(width)[None, :] // cell) * bins
-    slot += (np.arange(n) * (rows * cols * bins))[:, None, None]
+    slot += _cell_slots(height, width, cell, bins) + (np.arange(n) * (rows * cols * bins))[:, None, None]
     histograms = np.bincount(slot.ravel(), magnitude.ravel(), n * rows * cols * bins).reshape(n, rows, cols, bins)
     blocks = np.concatenate(
         [histograms[:, :-1, :-1], histograms[:, :-1, 1:], histograms[:, 1:, :-1], histograms[:, 1:, 1:]], axis=3
@@ -129,11 +142,26 @@ def shade_character(mask: np.ndarray, gray: np.ndarray, char_size: tuple[int, in
     return fit_to_size(shading(mask, gray), char_size)
 
 
+@functools.lru_cache(maxsize=16)
+def _block_means(char_size: tuple[int, int], block_sizes: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The character size and block sizes in, the (H * W, sum of blocks) float32 matrix taking a flattened character to its block means out."""
+    height, width = char_size
+    columns = []
+    for bh, bw in block_sizes:
+        for top in range(0, height, bh):
+            for left in range(0, width, bw):
+                block = np.zeros(char_size, np.float32)
+                block[top : top + bh, left : left + bw] = 1.0 / (bh * bw)
+                columns.append(block.ravel())
+    return np.stack(columns, axis=1)
+
+
 def block_sums(grids: np.ndarray, block_sizes: Sequence[tuple[int, int]]) -> np.ndarray:
     """(n, H, W) float32 normalized characters in, (n, sum of blocks) float32 ink fraction per block at every block size out."""
     n, height, width = grids.shape
-    parts = [grids.reshape(n, height // bh, bh, width // bw, bw).mean(axis=(2, 4)).reshape(n, -1) for bh, bw in block_sizes]
-    return np.concatenate(parts, axis=1).astype(np.float32)
+    # One matrix product for every block size: many times faster than a mean per block size.
+    means = _block_means((height, width), tuple((int(bh), int(bw)) for bh, bw in block_sizes))
+    return (grids.reshape(n, -1) @ means).astype(np.float32, copy=False)
 
 
 def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays: Sequence[np.ndarray] | None = None) -> np.ndarray:
@@ -147,26 +175,72 @@ def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays
     if len(masks) == 0:
         return np.zeros((0, feature_length(config)), np.float32)
     if config.gray_hog_bins and grays is not None:
-        height, width = config.char_size
-        both = np.empty((len(masks), 2, height, width), np.float32)
-        for i, (mask, gray) in enumerate(zip(masks, grays)):
-            # Ink and shading as two channels of one image: one resize each character, not two.
-            canvas, place = padded_canvas((*mask.shape, 2), config.char_size)
-            canvas[place + (0,)] = mask > 0
-            canvas[place + (1,)] = shading(mask, gray)
-            both[i] = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
-        # As fit_to_size: INTER_AREA's float sums can overshoot 1 by a rounding error.
-        np.clip(both, 0.0, 1.0, out=both)
+        both = ink_and_shading(masks, grays, config.char_size)
         grids, shades = both[:, 0], both[:, 1]
     else:
+        both = None
         grids = np.stack([normalize_character(m, config.char_size) for m in masks])
         shades = grids
     parts = [block_sums(grids, config.block_sizes)]
-    if config.hog_bins:
-        parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
-    if config.gray_hog_bins:
-        parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
+    if both is not None and (config.hog_cell, config.hog_bins) == (config.gray_hog_cell, config.gray_hog_bins):
+        # One HOG call over ink and shading alike: its rows come out as [ink HOG, shading HOG] per character.
+        parts.append(hog_features(both.reshape(-1, *config.char_size), config.hog_cell, config.hog_bins).reshape(len(masks), -1))
+    else:
+        if config.hog_bins:
+            parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
+        if config.gray_hog_bins:
+            parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
     return np.concatenate(parts, axis=1)
+
+
+def ink_and_shading(masks: Sequence[np.ndarray], grays: Sequence[np.ndarray], char_size: tuple[int, int]) -> np.ndarray:
+    """n (h, w) character masks and the (h, w) uint8 gray patches under them in, (n, 2, H, W) float32 ink coverage and shading (see shading) out, each centred like normalize_character."""
+    height, width = char_size
+    for mask, gray in zip(masks, grays):
+        check_mask(mask, gray)
+    # Every character's pixels end to end: shading()'s statistics and arithmetic for all at
+    # once (cv2.mean's sum times 1 / count included), not a dozen small calls each.
+    shapes = np.array([mask.shape for mask in masks])
+    sizes = shapes[:, 0] * shapes[:, 1]
+    starts = np.cumsum(sizes) - sizes
+    ink = np.concatenate([mask.ravel() for mask in masks]) > 0
+    gray = np.concatenate([g.ravel() for g in grays]).astype(np.int32)
+    inked = np.add.reduceat(ink.astype(np.int32), starts)
+    gray_sum = np.add.reduceat(gray, starts)
+    ink_gray_sum = np.add.reduceat(gray * ink, starts)
+    contrasted = (inked > 0) & (inked < sizes)
+    ink_mean = ink_gray_sum * (1.0 / np.maximum(inked, 1))
+    background = (gray_sum * (1.0 / sizes) * sizes - ink_mean * inked) / np.maximum(sizes - inked, 1)
+    # At least one gray level apart, on the ink's side, so a flat patch does not blow up.
+    contrast = ink_mean - background
+    contrast = np.where(np.abs(contrast) >= 1.0, contrast, np.where(contrast >= 0, 1.0, -1.0))
+    pixels = np.empty((len(gray), 2), np.float32)
+    pixels[:, 0] = ink
+    shade = gray.astype(np.float32)
+    shade -= np.repeat(background.astype(np.float32), sizes)
+    shade /= np.repeat(contrast.astype(np.float32), sizes)
+    np.clip(shade, 0.0, 1.0, out=pixels[:, 1])
+    # A character that is all ink or all background has no contrast: its mask is its shading.
+    for i in np.flatnonzero(~contrasted):
+        pixels[starts[i] : starts[i] + sizes[i], 1] = pixels[starts[i] : starts[i] + sizes[i], 0]
+    # Each padded to char_size's aspect (see padded_canvas); characters on canvases of one
+    # shape are resized together, stacked as one tall two-channel image (ink, shading).
+    canvas_w = np.maximum(shapes[:, 1], np.ceil(shapes[:, 0] * width / height).astype(np.int64))
+    canvas_h = np.maximum(shapes[:, 0], np.ceil(shapes[:, 1] * height / width).astype(np.int64))
+    tops, lefts = (canvas_h - shapes[:, 0]) // 2, (canvas_w - shapes[:, 1]) // 2
+    by_canvas: dict[tuple[int, int], list[int]] = {}
+    for i, canvas_shape in enumerate(zip(canvas_h.tolist(), canvas_w.tolist())):
+        by_canvas.setdefault(canvas_shape, []).append(i)
+    both = np.empty((len(masks), 2, height, width), np.float32)
+    for (rows, columns), members in by_canvas.items():
+        canvas = np.zeros((len(members), rows, columns, 2), np.float32)
+        for j, i in enumerate(members):
+            (h, w), top, left, start = masks[i].shape, tops[i], lefts[i], starts[i]
+            canvas[j, top : top + h, left : left + w] = pixels[start : start + h * w].reshape(h, w, 2)
+        resized = cv2.resize(canvas.reshape(-1, columns, 2), (width, len(members) * height), interpolation=cv2.INTER_AREA)
+        both[members] = resized.reshape(len(members), height, width, 2).transpose(0, 3, 1, 2)
+    # As fit_to_size: INTER_AREA's float sums can overshoot 1 by a rounding error.
+    return np.clip(both, 0.0, 1.0, out=both)
 
 
 def bbps_features(mask: np.ndarray, config: FeatureConfig, gray: np.ndarray | None = None) -> np.ndarray:

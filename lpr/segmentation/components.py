@@ -65,7 +65,7 @@ def character_components(
 ) -> list[tuple[Box, int]]:
     """(N, 5) connected-component stats of a plate of given height and the region's (lowest, highest) character height fractions in, (box, label) of character-shaped ones out."""
     # Thresholded plates have hundreds of specks: filter them all at once, not one by one.
-    x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
+    x, y, w, h, area = stats[1:, :5].T.astype(np.float64)
     aspect = w / h
     fill = area / (w * h)
     keep = (
@@ -76,7 +76,8 @@ def character_components(
         & (fill >= config.min_fill)
         & (fill <= config.max_fill)
     )
-    return [(Box(*(int(v) for v in stats[label, :4])), int(label)) for label in np.flatnonzero(keep) + 1]
+    labels = np.flatnonzero(keep) + 1
+    return [(Box(*row[:4]), label) for label, row in zip(labels.tolist(), stats[labels].tolist())]
 
 
 def horizontal_overlap(a: Box, b: Box) -> float:
@@ -85,13 +86,26 @@ def horizontal_overlap(a: Box, b: Box) -> float:
     return max(0, overlap) / max(1, min(a.w, b.w))
 
 
+def clear_of(boxes: np.ndarray, row: Sequence[Box], max_overlap: float) -> np.ndarray:
+    """(n, 4) int x, y, w, h window boxes, the row's boxes and an overlap limit in, (n,) bool: whether each overlaps no row member by more (see horizontal_overlap) out."""
+    if not row:
+        return np.ones(len(boxes), bool)
+    members = np.array([b.to_list() for b in row])
+    x, w = boxes[:, 0:1], boxes[:, 2:3]
+    overlap = np.minimum(x + w, members[:, 0] + members[:, 2]) - np.maximum(x, members[:, 0])
+    # horizontal_overlap's own arithmetic, for every window and member at once.
+    share = np.maximum(0, overlap) / np.maximum(1, np.minimum(w, members[:, 2]))
+    return (share <= max_overlap).all(axis=1)
+
+
 def ink_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(H, W) mask in, (top, bottom, left, right) of its nonzero pixels (bottom and right exclusive) out, or None when it has none."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if not len(rows):
+    """(H, W) uint8 mask in, (top, bottom, left, right) of its nonzero pixels (bottom and right exclusive) out, or None when it has none."""
+    if mask.size == 0:
         return None
-    columns = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+    left, top, width, height = cv2.boundingRect(mask)
+    if width == 0:
+        return None
+    return top, top + height, left, left + width
 
 
 def split_windows(crop: CharacterCrop, width: float, height: float, config: SegmentationConfig) -> list[CharacterCrop]:
@@ -207,10 +221,12 @@ def binary_candidates(
     config: SegmentationConfig,
     character_height: tuple[float, float],
     rows: tuple[int, int] | None = None,
+    known: frozenset[Box] = frozenset(),
 ) -> Candidates:
     """(plate_height, W) uint8 binary plate (255 = ink), the gray plate it came from and its scale in, its character-shaped components (boxes in plate pixels) out.
 
-    With rows=(top, bottom), only the binary's rows top..bottom-1 are searched.
+    With rows=(top, bottom), only the binary's rows top..bottom-1 are searched; components
+    whose box is in known are left out.
     """
     top, bottom = rows if rows is not None else (0, binary.shape[0])
     band = binary[top:bottom]
@@ -218,17 +234,15 @@ def binary_candidates(
     label_type = cv2.CV_16U if band.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
     _, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8, ltype=label_type)
     stats[:, 1] += top
-    components = sorted(character_components(stats, binary.shape[0], config, character_height), key=lambda c: c[0].x)
-    characters = tuple(
-        CharacterCrop(
-            box.scaled(1.0 / scale),
-            # 255 where the pixel belongs to this component (half the time of np.where).
-            (labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w] == label).view(np.uint8) * np.uint8(255),
-            gray[box.y : box.y + box.h, box.x : box.x + box.w],
-        )
-        for box, label in components
-    )
-    return Candidates(characters, polarity, offset, binary, gray, scale, character_height)
+    characters = []
+    for box, label in sorted(character_components(stats, binary.shape[0], config, character_height), key=lambda c: c[0].x):
+        plate_box = box.scaled(1.0 / scale)
+        if plate_box in known:
+            continue
+        # 255 where the pixel belongs to this component, in one call.
+        mask = cv2.compare(labels[box.y - top : box.y - top + box.h, box.x : box.x + box.w], label, cv2.CMP_EQ)
+        characters.append(CharacterCrop(plate_box, mask, gray[box.y : box.y + box.h, box.x : box.x + box.w]))
+    return Candidates(tuple(characters), polarity, offset, binary, gray, scale, character_height)
 
 
 def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[float, float]:
@@ -243,18 +257,20 @@ def character_band(row: Sequence[Box], config: SegmentationConfig) -> tuple[floa
     return float(median([b.y for b in row])) - margin, float(median([b.y + b.h for b in row])) + margin
 
 
-def band_candidates(candidates: Candidates, band: tuple[float, float], config: SegmentationConfig) -> Candidates:
+def band_candidates(candidates: Candidates, band: tuple[float, float], config: SegmentationConfig, new_only: bool = False) -> Candidates:
     """Candidates of one threshold setting and a (top, bottom) band in plate pixels in, the components of its binary cut to the band out.
 
     A character touching the plate frame, a bolt or the slogan above or below it is one
-    component with them; cutting the binary to the band sets it free.
+    component with them; cutting the binary to the band sets it free. new_only: only those
+    the uncut binary does not have (changed_candidates), without cutting out the others.
     """
     height = candidates.binary.shape[0]
     top, bottom = (min(height, max(0, round(v * candidates.scale))) for v in band)
     if bottom <= top:
         return replace(candidates, characters=())
     return binary_candidates(
-        candidates.binary, candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, candidates.character_height, (top, bottom)
+        candidates.binary, candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, candidates.character_height, (top, bottom),
+        known_boxes(candidates) if new_only else frozenset(),
     )
 
 
@@ -275,18 +291,24 @@ def in_line(boxes: Sequence[Box], row: Sequence[Box], config: SegmentationConfig
     ]
 
 
+def known_boxes(candidates: Candidates) -> frozenset[Box]:
+    """Candidates of one threshold setting in, the set of their boxes out."""
+    return frozenset(c.box for c in candidates.characters)
+
+
 def changed_candidates(cut: Candidates, original: Candidates) -> Candidates:
     """Candidates of a binary cut to a band and of the same binary uncut in, the cut ones the uncut binary does not have out."""
-    known = {c.box for c in original.characters}
+    known = known_boxes(original)
     return replace(cut, characters=tuple(c for c in cut.characters if c.box not in known))
 
 
-def unlined_candidates(candidates: Candidates, config: SegmentationConfig) -> Candidates:
+def unlined_candidates(candidates: Candidates, config: SegmentationConfig, new_only: bool = False) -> Candidates:
     """Candidates of one threshold setting in, the components of its binary less its horizontal runs longer than line_length x its height out.
 
     A character touching the plate frame's top or bottom edge is one component with it;
     the edge is a long horizontal run, a character's strokes are not. No candidates when
-    line_length is 0 or the binary has no such run (nothing would change).
+    line_length is 0 or the binary has no such run (nothing would change). new_only: only
+    those the binary with its runs has not (changed_candidates).
     """
     length = round(config.line_length * candidates.binary.shape[0])
     if length <= 0:
@@ -294,7 +316,10 @@ def unlined_candidates(candidates: Candidates, config: SegmentationConfig) -> Ca
     lines = cv2.morphologyEx(candidates.binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     if not lines.any():
         return replace(candidates, characters=())
-    return binary_candidates(cv2.subtract(candidates.binary, lines), candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config, candidates.character_height)
+    return binary_candidates(
+        cv2.subtract(candidates.binary, lines), candidates.gray, candidates.scale, candidates.polarity, candidates.offset, config,
+        candidates.character_height, known=known_boxes(candidates) if new_only else frozenset(),
+    )
 
 
 def threshold_settings(config: SegmentationConfig) -> list[tuple[str, int]]:

@@ -27,9 +27,8 @@ from .components import (
     band_candidates,
     band_windows,
     candidate_variants,
-    changed_candidates,
     character_band,
-    horizontal_overlap,
+    clear_of,
     in_line,
     split_windows,
     unlined_candidates,
@@ -166,12 +165,12 @@ def freed_candidates(variants: dict[str, list[Candidates]], classified: dict[str
     for polarity, boxes in found.items():
         thresholded = variants[polarity]
         if rowless:
-            freed.extend((polarity, c) for v in thresholded for c in changed_candidates(unlined_candidates(v, settings), v).characters)
+            freed.extend((polarity, c) for v in thresholded for c in unlined_candidates(v, settings, new_only=True).characters)
         if not boxes or settings.band_margin is None:
             continue
         band = character_band(boxes, settings)
         for variant in thresholded:
-            cut = changed_candidates(band_candidates(variant, band, settings), variant).characters
+            cut = band_candidates(variant, band, settings, new_only=True).characters
             freed.extend((polarity, cut[i]) for i in in_line([c.box for c in cut], boxes, settings))
     return freed
 
@@ -205,7 +204,7 @@ def split_candidates(
         band = character_band(row, config)
         for gap, spots in pitch_spots(centres, places, config.row_pitch_tolerance).items():
             found.extend((gap, window) for variant in variants for window in band_windows(variant, band, spots, width, height, config))
-    found = [(gap, w) for gap, w in found if all(horizontal_overlap(w.box, b) <= config.max_horizontal_overlap for b in row)]
+    found = [found[i] for i in np.flatnonzero(clear_of(np.array([w.box.to_list() for _, w in found]).reshape(-1, 4), row, config.max_horizontal_overlap))]
     if not found:
         return []
     best: dict[int, tuple[float, CharacterCrop, CharacterPrediction]] = {}
@@ -214,3 +213,4 @@ def split_candidates(
         if score >= config.min_split_score and score > best.get(gap, (-1.0,))[0]:
             best[gap] = (score, window, prediction)
     return [(window, prediction) for _, window, prediction in best.values()]
+

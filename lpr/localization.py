@@ -43,8 +43,12 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> MorphologySteps:
-    """(H, W) uint8 gray at one working scale (see working_images) in, every morphology step of the plate masks out."""
+# Computes only the Otsu level when the installed OpenCV can (4.11+): the binary image is not needed.
+_OTSU_LEVEL_ONLY = cv2.THRESH_BINARY | cv2.THRESH_OTSU | getattr(cv2, "THRESH_DRYRUN", 0)
+
+
+def text_steps(gray: np.ndarray, config: LocalizationConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(H, W) uint8 gray at one working scale in, (blackhat, light_mask, gradient, closed text, its Otsu level) out: all (H, W) uint8 but the level."""
     rect_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.blackhat_kernel)
     # Blackhat reveals dark characters against the light plate around them.
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, rect_kernel)
@@ -59,18 +63,34 @@ def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> Morphology
         _, light_mask = cv2.threshold(light, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
 
     # Character edges are mostly vertical, so the horizontal Scharr gradient marks text.
-    grad = cv2.Scharr(blackhat, cv2.CV_32F, 1, 0)
-    low, high, _, _ = cv2.minMaxLoc(grad)
-    high = max(high, -low)
+    # Of uint8 pixels it is an integer of at most 16 * 255 in size: int16 holds it exactly,
+    # and is cheaper to compute, search and scale than float32 (the same values).
+    grad = cv2.Scharr(blackhat, cv2.CV_16S, 1, 0)
+    high = cv2.norm(grad, cv2.NORM_INF)
     # |gradient| scaled to 0-255 in one pass (flat areas make its minimum 0).
     gradient = cv2.convertScaleAbs(grad, alpha=255.0 / (high + 1e-6))
 
     gradient_blur = cv2.GaussianBlur(gradient, (5, 5), 0)
     close_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, config.closing_kernel)
     text = cv2.morphologyEx(gradient_blur, cv2.MORPH_CLOSE, close_kernel)
-    otsu, _ = cv2.threshold(text, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(text, 0, 255, _OTSU_LEVEL_ONLY)
+    return blackhat, light_mask, gradient, text, otsu
+
+
+def plate_masks(text: np.ndarray, otsu: float, light_mask: np.ndarray, config: LocalizationConfig) -> tuple[np.ndarray, ...]:
+    """(H, W) uint8 closed text, its Otsu level and the light-region mask in, the (H, W) uint8 plate_mask of every gradient level out."""
+    # Erosion and dilation are min and max filters, which commute with a threshold, and
+    # masked-out pixels (0) stay below every level: cleaning the gray text once and
+    # thresholding it per level gives each level's plate_mask at the cost of one.
+    cleaned = plate_mask(text, light_mask, config)
+    return tuple(cv2.threshold(cleaned, otsu * level, 255, cv2.THRESH_BINARY)[1] for level in config.gradient_levels)
+
+
+def morphology_steps(gray: np.ndarray, config: LocalizationConfig) -> MorphologySteps:
+    """(H, W) uint8 gray at one working scale (see working_images) in, every morphology step of the plate masks out."""
+    blackhat, light_mask, gradient, text, otsu = text_steps(gray, config)
     closed = tuple(cv2.threshold(text, otsu * level, 255, cv2.THRESH_BINARY)[1] for level in config.gradient_levels)
-    return MorphologySteps(gray, blackhat, light_mask, gradient, closed, tuple(plate_mask(c, light_mask, config) for c in closed))
+    return MorphologySteps(gray, blackhat, light_mask, gradient, closed, plate_masks(text, otsu, light_mask, config))
 
 
 def plate_mask(closed: np.ndarray, light_mask: np.ndarray, config: LocalizationConfig) -> np.ndarray:
@@ -171,7 +191,9 @@ def plate_candidates(
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) uint8 image, got {image.dtype} shape {image.shape}")
     per_level: list[list[PlateCandidate]] = [[] for _ in config.gradient_levels]
     for scale, work in working_images(to_gray(image), config):
-        for found, mask in zip(per_level, morphology_steps(work, config).plate_mask):
+        # morphology_steps without the per-level closed images, which only visualization shows.
+        _, light_mask, _, text, otsu = text_steps(work, config)
+        for found, mask in zip(per_level, plate_masks(text, otsu, light_mask, config)):
             found.extend(PlateCandidate(c.box.scaled(1.0 / scale), c.score) for c in mask_candidates(mask, config, aspect))
     # A higher level only adds blobs where the lower ones found none of that place: its
     # tighter blob of a plate fills its box better but cuts the plate's characters.

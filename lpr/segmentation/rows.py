@@ -196,11 +196,15 @@ def fits_row(row: Sequence[Box], member: int, config: SegmentationConfig) -> boo
 
 def ink_colours(plate: np.ndarray, crops: Sequence[CharacterCrop]) -> np.ndarray:
     """(H, W, 3) uint8 BGR plate and n characters cut from it in, (n, 3) float64 mean 8-bit CIELAB colour of each one's ink out."""
-    lab = cv2.cvtColor(plate, cv2.COLOR_BGR2Lab)
     colours = np.zeros((len(crops), 3))
+    if not crops:
+        return colours
+    # Only the pixels under the row are converted (the conversion is per pixel).
+    x0, y0 = min(c.box.x for c in crops), min(c.box.y for c in crops)
+    lab = cv2.cvtColor(plate[y0 : max(c.box.y + c.box.h for c in crops), x0 : max(c.box.x + c.box.w for c in crops)], cv2.COLOR_BGR2Lab)
     for i, crop in enumerate(crops):
         box = crop.box
-        area = lab[box.y : box.y + box.h, box.x : box.x + box.w]
+        area = lab[box.y - y0 : box.y - y0 + box.h, box.x - x0 : box.x - x0 + box.w]
         if area.size == 0:
             continue
         ink = cv2.resize(crop.mask, (area.shape[1], area.shape[0]), interpolation=cv2.INTER_NEAREST) > 0

@@ -174,3 +174,25 @@ def test_gray_hog_sees_what_the_mask_loses():
     wide_vector, thin_vector = character_features([mask, thin], CONFIG, [gray, gray])
     assert not np.allclose(wide_vector[:BBPS_LENGTH], thin_vector[:BBPS_LENGTH])
     assert np.linalg.norm(wide_vector[gray_part] - thin_vector[gray_part]) < 0.5 * np.linalg.norm(wide_vector[:BBPS_LENGTH] - thin_vector[:BBPS_LENGTH])
+
+
+def test_batched_ink_and_shading_equal_each_character_alone():
+    # Characters of many shapes (several sharing a canvas), all-ink and empty masks among them:
+    # the batch is resized together, and must give what each character gives on its own.
+    rng = np.random.default_rng(7)
+    masks, grays = [], []
+    for h, w in [(40, 18), (40, 20), (40, 12), (41, 18), (25, 30), (8, 3), (60, 29), (40, 18)]:
+        masks.append(np.where(rng.random((h, w)) < 0.4, 255, 0).astype(np.uint8))
+        grays.append(rng.integers(0, 256, (h, w), dtype=np.uint8))
+    masks += [np.full((30, 15), 255, np.uint8), np.zeros((30, 15), np.uint8)]
+    grays += [rng.integers(0, 256, (30, 15), dtype=np.uint8) for _ in range(2)]
+    batch = character_features(masks, CONFIG, grays)
+    for i, (mask, gray) in enumerate(zip(masks, grays)):
+        assert np.array_equal(batch[i], bbps_features(mask, CONFIG, gray))
+        ink, shading = normalize_character(mask, CONFIG.char_size), shade_character(mask, gray, CONFIG.char_size)
+        alone = np.concatenate([
+            character_features([mask], BBPS_ONLY, [gray])[0],
+            hog_features(ink[None], CONFIG.hog_cell, CONFIG.hog_bins)[0],
+            hog_features(shading[None], CONFIG.gray_hog_cell, CONFIG.gray_hog_bins)[0],
+        ])
+        assert np.allclose(batch[i], alone, atol=1e-6)

@@ -256,3 +256,16 @@ def test_the_band_letter_is_no_candidate_once_painted_out():
     painted = candidate_variants(plate, SegmentationConfig(), europe.character_height, country_band=True)
     assert any(c.box.x < 26 for v in with_band for c in v.characters)
     assert not any(c.box.x < 26 for v in painted for c in v.characters)
+
+
+def test_new_only_cuts_build_just_the_components_the_uncut_binary_lacks():
+    dark = next(v for v in candidate_variants(plate_with_frame_line(), CONFIG, HEIGHTS) if v.polarity == "dark")
+    band = character_band([Box(12 + 30 * i, 12, 15, 37) for i in range(6)], CONFIG)
+    for cut, new in (
+        (band_candidates(dark, band, CONFIG), band_candidates(dark, band, CONFIG, new_only=True)),
+        (unlined_candidates(dark, CONFIG), unlined_candidates(dark, CONFIG, new_only=True)),
+    ):
+        expected = changed_candidates(cut, dark).characters
+        assert len(new.characters) == len(expected) == 6
+        for got, want in zip(new.characters, expected):
+            assert got.box == want.box and np.array_equal(got.mask, want.mask) and np.array_equal(got.gray, want.gray)

@@ -172,18 +172,13 @@ def character_features(masks: Sequence[np.ndarray], config: FeatureConfig, grays
         both = ink_and_shading(masks, grays, config.char_size)
         grids, shades = both[:, 0], both[:, 1]
     else:
-        both = None
         grids = np.stack([normalize_character(m, config.char_size) for m in masks])
         shades = grids
     parts = [block_sums(grids, config.block_sizes)]
-    if both is not None and (config.hog_cell, config.hog_bins) == (config.gray_hog_cell, config.gray_hog_bins):
-        # One HOG call over ink and shading alike: its rows come out as [ink HOG, shading HOG] per character.
-        parts.append(hog_features(both.reshape(-1, *config.char_size), config.hog_cell, config.hog_bins).reshape(len(masks), -1))
-    else:
-        if config.hog_bins:
-            parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
-        if config.gray_hog_bins:
-            parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
+    if config.hog_bins:
+        parts.append(hog_features(grids, config.hog_cell, config.hog_bins))
+    if config.gray_hog_bins:
+        parts.append(hog_features(shades, config.gray_hog_cell, config.gray_hog_bins))
     return np.concatenate(parts, axis=1)
 
 

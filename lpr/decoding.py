@@ -79,14 +79,14 @@ def read_with_formats(
     return sorted(readings, key=lambda r: -r[1])
 
 
-def layout_prior(formats: Mapping[str, int], text: str, smoothing: float) -> float:
-    """A region's {layout: count}, a plate text and a pseudo-count in, the smoothed share of the text's layout out.
+def layout_prior(formats: Mapping[str, int], text: str, smoothing: float, total: int | None = None) -> float:
+    """A region's {layout: count}, a plate text, a pseudo-count (and the counts' sum, when known) in, the smoothed share of the text's layout out.
 
     An unseen layout keeps smoothing / (plates + smoothing): a region's few training plates
     do not show every layout it issues (vanity plates, new series), so a clear reading in
     an unseen layout must still beat a doubtful one in a common layout.
     """
-    total = sum(formats.values())
+    total = sum(formats.values()) if total is None else total
     return (formats.get(layout(text), 0) + smoothing) / (total + smoothing)
 
 
@@ -163,9 +163,9 @@ def layout_candidates(
         return plain
     reported = reported if reported is not None else predictions
     texts = dict.fromkeys([c.plate for c in plain] + [text for text, _ in read_with_formats(predictions, formats)])
-    # layout_prior's arithmetic, with the region's plate count summed once.
+    # The region's plate count summed once for every text ranked.
     total = sum(formats.values())
-    ranked = sorted(texts, key=lambda text: -_text_probability(predictions, text) * ((formats.get(layout(text), 0) + smoothing) / (total + smoothing)))
+    ranked = sorted(texts, key=lambda text: -_text_probability(predictions, text) * layout_prior(formats, text, smoothing, total))
     return [TextCandidate(text, _text_probability(reported, text)) for text in ranked[:top_n]]
 
 

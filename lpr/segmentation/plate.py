@@ -213,4 +213,3 @@ def split_candidates(
         if score >= config.min_split_score and score > best.get(gap, (-1.0,))[0]:
             best[gap] = (score, window, prediction)
     return [(window, prediction) for _, window, prediction in best.values()]
-

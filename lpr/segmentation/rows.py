@@ -201,7 +201,10 @@ def ink_colours(plate: np.ndarray, crops: Sequence[CharacterCrop]) -> np.ndarray
         return colours
     # Only the pixels under the row are converted (the conversion is per pixel).
     x0, y0 = min(c.box.x for c in crops), min(c.box.y for c in crops)
-    lab = cv2.cvtColor(plate[y0 : max(c.box.y + c.box.h for c in crops), x0 : max(c.box.x + c.box.w for c in crops)], cv2.COLOR_BGR2Lab)
+    under = plate[y0 : max(c.box.y + c.box.h for c in crops), x0 : max(c.box.x + c.box.w for c in crops)]
+    if under.size == 0:
+        return colours
+    lab = cv2.cvtColor(under, cv2.COLOR_BGR2Lab)
     for i, crop in enumerate(crops):
         box = crop.box
         area = lab[box.y - y0 : box.y - y0 + box.h, box.x - x0 : box.x - x0 + box.w]

@@ -85,14 +85,18 @@ def hog_features(grids: np.ndarray, cell: int, bins: int) -> np.ndarray:
     return blocks.reshape(n, -1).astype(np.float32)
 
 
-def padded_canvas(shape: tuple[int, ...], char_size: tuple[int, int]) -> tuple[np.ndarray, tuple[slice, slice]]:
-    """An (h, w, ...) shape and the (H, W) character size in, a zero float32 canvas of char_size's aspect holding it and the (rows, columns) where it goes, centred, out."""
+def canvas_shape(h: int, w: int, char_size: tuple[int, int]) -> tuple[int, int]:
+    """An (h, w) character and the (H, W) character size in, the (rows, columns) of the smallest canvas of char_size's aspect holding it out."""
     height, width = char_size
-    h, w = shape[:2]
     # Pad to the target aspect instead of stretching, so a narrow "1" keeps its shape
     # and does not turn into a block that looks like a wide letter.
-    target_w = max(w, int(np.ceil(h * width / height)))
-    target_h = max(h, int(np.ceil(w * height / width)))
+    return max(h, int(np.ceil(w * height / width))), max(w, int(np.ceil(h * width / height)))
+
+
+def padded_canvas(shape: tuple[int, ...], char_size: tuple[int, int]) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """An (h, w, ...) shape and the (H, W) character size in, a zero float32 canvas of char_size's aspect holding it and the (rows, columns) where it goes, centred, out."""
+    h, w = shape[:2]
+    target_h, target_w = canvas_shape(h, w, char_size)
     top, left = (target_h - h) // 2, (target_w - w) // 2
     return np.zeros((target_h, target_w, *shape[2:]), np.float32), (slice(top, top + h), slice(left, left + w))
 
@@ -214,17 +218,15 @@ def ink_and_shading(masks: Sequence[np.ndarray], grays: Sequence[np.ndarray], ch
         pixels[starts[i] : starts[i] + sizes[i], 1] = pixels[starts[i] : starts[i] + sizes[i], 0]
     # Each padded to char_size's aspect (see padded_canvas); characters on canvases of one
     # shape are resized together, stacked as one tall two-channel image (ink, shading).
-    canvas_w = np.maximum(shapes[:, 1], np.ceil(shapes[:, 0] * width / height).astype(np.int64))
-    canvas_h = np.maximum(shapes[:, 0], np.ceil(shapes[:, 1] * height / width).astype(np.int64))
-    tops, lefts = (canvas_h - shapes[:, 0]) // 2, (canvas_w - shapes[:, 1]) // 2
     by_canvas: dict[tuple[int, int], list[int]] = {}
-    for i, canvas_shape in enumerate(zip(canvas_h.tolist(), canvas_w.tolist())):
-        by_canvas.setdefault(canvas_shape, []).append(i)
+    for i, mask in enumerate(masks):
+        by_canvas.setdefault(canvas_shape(*mask.shape, char_size), []).append(i)
     both = np.empty((len(masks), 2, height, width), np.float32)
     for (rows, columns), members in by_canvas.items():
         canvas = np.zeros((len(members), rows, columns, 2), np.float32)
         for j, i in enumerate(members):
-            (h, w), top, left, start = masks[i].shape, tops[i], lefts[i], starts[i]
+            (h, w), start = masks[i].shape, starts[i]
+            top, left = (rows - h) // 2, (columns - w) // 2
             canvas[j, top : top + h, left : left + w] = pixels[start : start + h * w].reshape(h, w, 2)
         resized = cv2.resize(canvas.reshape(-1, columns, 2), (width, len(members) * height), interpolation=cv2.INTER_AREA)
         both[members] = resized.reshape(len(members), height, width, 2).transpose(0, 3, 1, 2)

@@ -13,7 +13,7 @@ from lpr.config import SegmentationConfig
 from lpr.datasets.synthetic import glyph_mask, paint
 from lpr.geometry import Box
 from lpr.region import built_in_profile
-from lpr.training.samples import aligned_labels, labeled_characters, labeled_plate_characters, self_labeled_crops, shrunk_plates, tile_crops
+from lpr.training.samples import aligned_labels, degraded_plate, labeled_characters, labeled_plate_characters, self_labeled_crops, shrunk_plates, tile_crops
 
 CONFIG = SegmentationConfig()
 WITHOUT_BAND = dataclasses.replace(CONFIG, band_margin=None)
@@ -40,6 +40,19 @@ def test_shrunk_plates_have_the_asked_heights_and_keep_the_aspect():
     assert [s.shape for s in shrunk] == [(32, 64, 3), (60, 120, 3)]  # 200 px is no shrinking: skipped
     assert all(s.dtype == np.uint8 for s in shrunk)
     assert shrunk_plates(plate, ()) == []
+
+
+def test_a_degraded_plate_is_shrunk_softer_and_flatter_and_still_labels_its_text():
+    plate = plate_on_a_frame_line("ABC123")
+    degraded = degraded_plate(plate, 40)
+    assert degraded.shape[:2] == (40, round(plate.shape[1] * 40 / 110)) and degraded.dtype == np.uint8
+    clean = shrunk_plates(plate, (40,))[0]
+    # Less contrast and fewer sharp steps than the plate merely shrunk.
+    assert np.ptp(degraded.astype(int)) < np.ptp(clean.astype(int))
+    assert np.abs(np.diff(degraded.astype(int), axis=1)).mean() < np.abs(np.diff(clean.astype(int), axis=1)).mean()
+    labels = [label for _, label in labeled_characters(degraded, "ABC123", CONFIG, GEOMETRY)]
+    assert set(labels) - {NOT_CHARACTER} == set("ABC123")
+    assert degraded_plate(plate, 110) is None  # no shrinking: no degraded copy
 
 
 def test_characters_on_a_frame_line_are_labeled_once_cut_to_their_band():

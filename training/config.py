@@ -13,6 +13,8 @@ class TrainingConfig:
     classifier_regularization: float = 0.1
     # Every training plate is also read shrunk to these heights (px): scene plates are 25-40 px high.
     shrunk_heights: tuple[int, ...] = (32,)
+    # ...and degraded to these heights (px) as a distant camera sees them: blurred, low in contrast, JPEG-compressed.
+    degraded_heights: tuple[int, ...] = ()
     # Character tiles are also learned shrunk to these heights (px): on scene and stacked plates characters are 12-20 px high.
     tile_heights: tuple[int, ...] = (16,)
     # Rounds of reading the training plates with the model and learning from its misreadings (emblems, band edges); 0 = none.

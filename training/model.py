@@ -175,7 +175,7 @@ def train_model(
     config = config or region_config(region)
     training = training or region_training(region)
     samples, plates, usable, unreadable = collect_characters(
-        datasets, config.segmentation, base.geometry, training.shrunk_heights, progress, training.tile_heights
+        datasets, config.segmentation, base.geometry, training.shrunk_heights, progress, training.tile_heights, training.degraded_heights
     )
     if len(samples) < 2 or len({s.label for s in samples}) < 2:
         raise LprError(f"only {len(samples)} usable characters from {plates} plates: not enough to train a model")
@@ -209,7 +209,9 @@ def train_model(
             plate_reader(classifier, region, profile, config), unlabeled, profile.layouts,
             training.self_training_confidence, training.self_training_check_heights, progress,
         )
-        extra, _, taught, _ = collect_characters([read], config.segmentation, base.geometry, training.shrunk_heights, progress)
+        extra, _, taught, _ = collect_characters(
+            [read], config.segmentation, base.geometry, training.shrunk_heights, progress, degraded_heights=training.degraded_heights
+        )
         samples = labeled_samples + extra
         classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     report = TrainingReport(

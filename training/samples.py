@@ -175,6 +175,26 @@ def shrunk_plates(plate: np.ndarray, heights: Sequence[int]) -> list[np.ndarray]
     ]
 
 
+# How a degraded training plate looks (see degraded_plate): a scene plate far from the camera is
+# soft (Gaussian sigma in px at the shrunk height), flat (contrast kept around the mean) and
+# JPEG-compressed by the camera.
+DEGRADED_BLUR_SIGMA = 0.7
+DEGRADED_CONTRAST = 0.6
+DEGRADED_JPEG_QUALITY = 35
+
+
+def degraded_plate(plate: np.ndarray, height: int) -> np.ndarray | None:
+    """(H, W, 3) or (H, W) uint8 plate and a height in px in, the plate as a distant camera sees it out: shrunk to height, blurred, flattened and JPEG-compressed; None when height >= H."""
+    if height >= plate.shape[0]:
+        return None
+    (shrunk,) = shrunk_plates(plate, (height,))
+    soft = cv2.GaussianBlur(shrunk, (0, 0), DEGRADED_BLUR_SIGMA)
+    mean = float(soft.mean())
+    flat = cv2.convertScaleAbs(soft, alpha=DEGRADED_CONTRAST, beta=mean * (1.0 - DEGRADED_CONTRAST))
+    encoded = cv2.imencode(".jpg", flat, [cv2.IMWRITE_JPEG_QUALITY, DEGRADED_JPEG_QUALITY])[1]
+    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+
+
 def collect_characters(
     datasets: Sequence[Dataset],
     config: SegmentationConfig,
@@ -182,8 +202,9 @@ def collect_characters(
     shrunk_heights: Sequence[int],
     progress: bool | None = None,
     tile_heights: Sequence[int] = (),
+    degraded_heights: Sequence[int] = (),
 ) -> tuple[list[CharacterSample], int, int, int]:
-    """Labeled datasets (plates, scenes, character tiles), segmentation settings, the region's geometry and the heights plates and tiles are also read shrunk to in, (character samples, plates seen, plates usable, images unreadable) out."""
+    """Labeled datasets (plates, scenes, character tiles), segmentation settings, the region's geometry and the heights plates and tiles are also read shrunk (and plates degraded, see degraded_plate) to in, (character samples, plates seen, plates usable, images unreadable) out."""
     samples: list[CharacterSample] = []
     plates = usable = unreadable = 0
     images = [(d, labeled) for d in datasets if d.kind != "negatives" for labeled in d.images]
@@ -206,6 +227,9 @@ def collect_characters(
             # Read shrunk to a traffic frame's plate size too (see TrainingConfig.shrunk_heights).
             for shrunk in shrunk_plates(plate, shrunk_heights):
                 characters += labeled_characters(shrunk, text, config, geometry) or []
+            # And as a distant camera sees it (see TrainingConfig.degraded_heights).
+            for degraded in filter(lambda d: d is not None, (degraded_plate(plate, h) for h in degraded_heights)):
+                characters += labeled_characters(degraded, text, config, geometry) or []
             samples.extend(CharacterSample(c.mask, c.gray, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
 

@@ -10,6 +10,8 @@ import pytest
 
 import lpr
 from lpr.config import with_overrides
+from lpr.datasets import Dataset
+from lpr.evaluation import ImageOutcome
 from lpr.training import TrainingConfig, crossval
 
 
@@ -129,3 +131,42 @@ def test_seeds_repeat_the_whole_run_each_with_its_own_fold_models(tmp_path, monk
     assert "over the seeds:" in printed and "exact_rate=0.715 (0.700-0.730" in printed and "of 138 plates" in printed
     with pytest.raises(SystemExit, match="repeats a seed"):
         crossval.main([str(tmp_path), "--seeds", "1", "1"])
+
+
+def _outcome(exact: bool, truth: str = "ABC123") -> ImageOutcome:
+    return ImageOutcome("x.jpg", None, truth, truth if exact else "", 0.9, exact, 1.0 if exact else 0.0, True, 0, exact, 10.0)
+
+
+def test_a_nested_sweep_scores_each_fold_with_the_value_the_other_folds_chose(tmp_path, monkeypatch) -> None:
+    # Exact readings (of four scenes a fold, three folds) of each value of one setting.
+    exact_per_fold = {1: [4, 4, 0], 2: [0, 4, 4]}
+    seen = []
+
+    def fake_fold_outcomes(data_root, folds, jobs, overrides, training, models, sets_of):
+        value = overrides["scene.read_candidates"]
+        seen.append(value)
+        per_fold = [[[_outcome(i < exact_per_fold[value][fold]) for i in range(4)]] for fold in range(folds.count)]
+        return [("us-scenes", True)], [Dataset(tmp_path, "scenes", ())], per_fold
+
+    monkeypatch.setattr(crossval, "fold_outcomes", fake_fold_outcomes)
+    swept = crossval.nested_sweep(tmp_path, crossval.Folds(3), 1, {}, TrainingConfig(), None, "us", "scene.read_candidates", [1, 2], "us-scenes")
+    assert seen == [1, 2]
+    # Fold 0: the other folds read 4 with value 1 against 8 with value 2; fold 1: 4 against 4, a tie,
+    # which goes to the value listed first; fold 2: 8 against 4.
+    assert swept["chosen_per_fold"] == [2, 1, 1]
+    assert [f["us-scenes"]["exact_rate"] for f in swept["per_value"]] == [pytest.approx(8 / 12), pytest.approx(8 / 12)]
+    # Each fold scored with its choice: fold 0 by value 2 (0 of 4), fold 1 by value 1 (4), fold 2 by value 1 (0).
+    assert swept["nested"]["us-scenes"]["exact_rate"] == pytest.approx(4 / 12)
+    assert swept["nested"]["us-scenes"]["fold_exact_rates"] == [0.0, 1.0, 0.0]
+
+
+def test_only_a_list_of_reading_values_can_be_swept() -> None:
+    assert crossval.parse_sweep("scene.read_candidates=[4, 2]") == ("scene.read_candidates", [4, 2])
+    with pytest.raises(SystemExit, match="list of at least two"):
+        crossval.parse_sweep("scene.read_candidates=4")
+    with pytest.raises(SystemExit, match="only reading settings"):
+        crossval.parse_sweep("training.shrunk_heights=[[24], [32]]")
+    with pytest.raises(SystemExit, match="only reading settings"):
+        crossval.parse_sweep("verifier.hog_cell=[4, 8]")
+    with pytest.raises(SystemExit):
+        crossval.parse_sweep("scene.read_candidates=[4, \"four\"]")

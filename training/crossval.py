@@ -270,11 +270,11 @@ def cross_validate_state_models(
     return figures
 
 
-def cross_validate(
+def fold_outcomes(
     data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, sets_of: str = "us",
     also_trained: Sequence[Path] = (), also_scored: Sequence[Path] = (),
-) -> dict:
-    """Data root holding the REGION_SETS named sets_of (negatives/ optional) in, held-out summary figures per evaluated set out.
+) -> tuple[list[tuple[str, bool]], list[Dataset], list[list[list[ImageOutcome]]]]:
+    """Data root holding the REGION_SETS named sets_of (negatives/ optional) in, ((set name, evaluated) pairs, their datasets, outcomes per fold per set) out.
 
     also_trained folders (rendered plates) are trained on whole in every fold; also_scored ones,
     never trained on, are scored whole by every fold's model, and named by their path.
@@ -290,8 +290,11 @@ def cross_validate(
         delayed(run_fold)(fold, folds, datasets, evaluated, overrides, training, models, region, unlabeled, always, never)
         for fold in range(folds.count)
     )
-    sets += [(str(path), True) for path in also_scored]
-    datasets += never
+    return sets + [(str(path), True) for path in also_scored], datasets + never, per_fold
+
+
+def fold_figures(sets: list[tuple[str, bool]], datasets: list[Dataset], per_fold: list[list[list[ImageOutcome]]]) -> dict:
+    """fold_outcomes' sets, datasets and outcomes per fold in, held-out summary figures per evaluated set out (the union of its folds)."""
     figures = {}
     for index, ((name, judged), dataset) in enumerate(zip(sets, datasets)):
         outcomes = [o for fold in per_fold for o in fold[index]]
@@ -302,6 +305,62 @@ def cross_validate(
             plates = len({o.truth for o in outcomes if o.truth})
             figures[name] = asdict(summarize(outcomes, dataset.kind)) | {"fold_exact_rates": per_fold_exact, "plates": plates}
     return figures
+
+
+def cross_validate(
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None = None, sets_of: str = "us",
+    also_trained: Sequence[Path] = (), also_scored: Sequence[Path] = (),
+) -> dict:
+    """Data root holding the REGION_SETS named sets_of in, held-out summary figures per evaluated set out (see fold_outcomes)."""
+    return fold_figures(*fold_outcomes(data_root, folds, jobs, overrides, training, models, sets_of, also_trained, also_scored))
+
+
+def parse_sweep(assignment: str) -> tuple[str, list]:
+    """A --sweep "stage.field=[v1, v2, ...]" text in, (setting name, its values) out; SystemExit with a one-line reason when it is not a reading setting with a list of values."""
+    try:
+        name, values = parse_override(assignment)
+    except ValueError as error:
+        raise SystemExit(f"crossval: {error}") from None
+    if not isinstance(values, list) or len(values) < 2:
+        raise SystemExit(f"crossval: --sweep {name} needs a JSON list of at least two values, got {values!r}")
+    if name.startswith("training.") or fixed_by_training(name):
+        raise SystemExit(f"crossval: --sweep {name}: only reading settings can be swept (the fold models are trained once)")
+    for value in values:
+        parse_settings([f"{name}={json.dumps(value)}"])
+    return name, values
+
+
+def nested_sweep(
+    data_root: Path, folds: Folds, jobs: int, overrides: dict[str, object], training: TrainingConfig, models: Path | None, sets_of: str,
+    setting: str, values: list, select_on: str,
+) -> dict:
+    """A reading setting and its values in, the figures of each value and the nested estimate of choosing among them out.
+
+    Every value is read on every held-out fold with the same fold models. For each outer fold
+    the value with the most exact readings of select_on on the other folds is chosen (ties go
+    to the earlier value: list the shipped one first), and the outer fold is scored with it;
+    "nested" holds the union of those scores, an estimate of the sweep that never looked at the
+    fold it reports. The other folds are read by models that were trained on the outer fold,
+    so the inner scores are not fully independent of it; the choice never sees its readings.
+    """
+    runs = []
+    for value in values:
+        sets, datasets, per_fold = fold_outcomes(data_root, folds, jobs, {**overrides, setting: value}, training, models, sets_of)
+        runs.append(per_fold)
+    names = [name for name, _ in sets]
+    if select_on not in names:
+        raise SystemExit(f"crossval: --select-on {select_on} is not one of this run's sets ({', '.join(names)})")
+    index = names.index(select_on)
+    chosen, nested = [], []
+    for fold in range(folds.count):
+        inner = [sum(o.exact for other, outcomes in enumerate(run) if other != fold for o in outcomes[index]) for run in runs]
+        best = inner.index(max(inner))
+        chosen.append(values[best])
+        nested.append(runs[best][fold])
+    return {
+        "setting": setting, "values": values, "select_on": select_on, "chosen_per_fold": chosen,
+        "per_value": [fold_figures(sets, datasets, run) for run in runs], "nested": fold_figures(sets, datasets, nested),
+    }
 
 
 # The figures whose spread over fold seeds is reported (each a rate in [0, 1], None where it does not apply).
@@ -388,31 +447,54 @@ def main(argv: list[str] | None = None) -> int:
         "--set", action="append", default=[], metavar="STAGE.FIELD=JSON",
         help="change one setting for this run, e.g. segmentation.dark_offsets=[5,10,20] or training.shrunk_heights=[24,32] (repeatable)",
     )
+    parser.add_argument(
+        "--sweep", metavar="STAGE.FIELD=[JSON,...]",
+        help="read every value of one reading setting with the same fold models and report each, and the nested estimate of choosing among them "
+        "on the other folds (list the shipped value first: ties go to the earlier value)",
+    )
+    parser.add_argument("--select-on", metavar="SET", help="the set whose exact readings choose a --sweep value (default: the region's scene set)")
     args = parser.parse_args(argv)
+    sweep = parse_sweep(args.sweep) if args.sweep else None
+    if sweep and (args.state_given or args.state_models or args.also_train or args.also_score):
+        raise SystemExit("crossval: --sweep reads the region's own sets only (no --state-given, --state-models, --also-train or --also-score)")
     # Fold models read as the shipped ones do without the state identifier, which only costs their training time.
     reading_training = replace(region_training(SET_REGIONS.get(args.region, args.region)), identify_subregions=False)
     overrides, training = parse_settings(args.set, reading_training)
     seeds = args.seeds or [args.seed]
     if len(set(seeds)) != len(seeds):
         raise SystemExit(f"crossval: --seeds {' '.join(map(str, seeds))} repeats a seed")
+    # A sweep's value is chosen by the scene set's readings unless told otherwise (the crops of most regions are read near perfectly).
+    select_on = args.select_on or next((name for name, _ in REGION_SETS[args.region] if name.endswith("scenes")), REGION_SETS[args.region][0][0])
     per_seed = {}
+    sweeps: dict[int, dict] = {}
     for seed in seeds:
         folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, seed)
         # Each seed's deal has its own fold models; seed 0's stay where a single run keeps them.
         models = args.models if args.models is None or seed == 0 else args.models / f"seed{seed}"
-        if args.state_models:
+        if len(seeds) > 1:
+            print(f"seed {seed}:")
+        if sweep:
+            swept = nested_sweep(args.data, folds, args.jobs, overrides, training, models, args.region, *sweep, select_on)
+            for value, value_figures in zip(swept["values"], swept["per_value"]):
+                print(f"{sweep[0]}={json.dumps(value)}:")
+                print_figures(value_figures)
+            print(f"nested (chosen per fold on {select_on}: {', '.join(json.dumps(v) for v in swept['chosen_per_fold'])}):")
+            sweeps[seed] = swept
+            figures = swept["nested"]
+        elif args.state_models:
             figures = cross_validate_state_models(args.data, folds, args.jobs, overrides, training, [s.lower() for s in args.state_models])
         elif args.state_given:
             figures = cross_validate_states(args.data, folds, args.jobs, overrides, training, models)
         else:
             figures = cross_validate(args.data, folds, args.jobs, overrides, training, models, args.region, args.also_train, args.also_score)
-        if len(seeds) > 1:
-            print(f"seed {seed}:")
         print_figures(figures)
         per_seed[seed] = figures
     spread = across_seeds(per_seed) if len(seeds) > 1 else None
     if spread is not None:
-        print("over the seeds:")
+        for index, value in enumerate(sweep[1] if sweep else []):
+            print(f"over the seeds, {sweep[0]}={json.dumps(value)}:")
+            print_spread(across_seeds({seed: swept["per_value"][index] for seed, swept in sweeps.items()}))
+        print("over the seeds" + (", nested:" if sweep else ":"))
         print_spread(spread)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -422,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
             "sets": args.region, "region": SET_REGIONS.get(args.region, args.region), "seed": seeds[0], "settings": args.set,
             "also_trained": [str(p) for p in args.also_train], "also_scored": [str(p) for p in args.also_score], "figures": per_seed[seeds[0]],
         }
+        if sweeps:
+            payload["sweep"] = {str(seed): swept for seed, swept in sweeps.items()}
         if spread is not None:
             payload |= {"seeds": seeds, "per_seed": {str(seed): figures for seed, figures in per_seed.items()}, "across_seeds": spread}
         if args.models is not None:

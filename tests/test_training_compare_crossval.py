@@ -40,6 +40,10 @@ def test_runs_that_cannot_be_paired_are_refused_in_one_line(tmp_path, capsys) ->
         compare_crossval.paired_difference({"figures": {}}, _run([0, 1], {"s": [0.7, 0.7]}))
     with pytest.raises(ValueError, match="other fold seeds"):
         compare_crossval.paired_difference(_run([0, 1], {"s": [0.7, 0.7]}), _run([0, 2], {"s": [0.7, 0.7]}))
+    by_name = _run([0, 1], {"s": [0.7, 0.7]}) | {"method": "5-fold cross-validation by file-name hash, seeds 0, 1"}
+    by_plate = _run([0, 1], {"s": [0.7, 0.7]}) | {"method": "5-fold cross-validation by plate-text hash, seeds 0, 1"}
+    with pytest.raises(ValueError, match="dealt their folds otherwise"):
+        compare_crossval.paired_difference(by_name, by_plate)
     before, after, broken = tmp_path / "before.json", tmp_path / "after.json", tmp_path / "broken.json"
     before.write_text(json.dumps(_run([0, 1], {"s": [0.70, 0.71]})))
     after.write_text(json.dumps(_run([0, 1], {"s": [0.75, 0.76]})))

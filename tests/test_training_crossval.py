@@ -59,7 +59,7 @@ def test_brazilian_folds_keep_every_photo_of_a_plate_together() -> None:
     # Three photos of one plate under different names, and a plate-free photo.
     photos = [LabeledImage(Path(f"CC_0112{i}_AXK3125.jpg"), (PlateLabel("AXK3125"),), "br") for i in range(3)]
     empty = LabeledImage(Path("room.jpg"), ())
-    by_plate, by_name = crossval.Folds(5, by_plate=True), crossval.Folds(5)
+    by_plate, by_name = crossval.Folds(5), crossval.Folds(5, by_plate=False)
     assert len({by_plate.of(photo) for photo in photos}) == 1
     assert by_plate.of(empty) == by_name.of(empty)
     dataset = Dataset("crops", Path("br-plates"), tuple(photos))
@@ -67,7 +67,7 @@ def test_brazilian_folds_keep_every_photo_of_a_plate_together() -> None:
     assert len(by_plate.subset(dataset, {fold}).images) == 3
     assert by_plate.subset(dataset, set(range(5)) - {fold}).images == ()
     # Rendered plates are trained on, never scored.
-    assert ("br-plates-synthetic", False) in crossval.REGION_SETS["br"] and "br" in crossval.BY_PLATE
+    assert ("br-plates-synthetic", False) in crossval.REGION_SETS["br"]
 
 
 def test_another_seed_deals_the_folds_anew_and_seed_0_keeps_the_first_deal() -> None:
@@ -81,8 +81,23 @@ def test_another_seed_deals_the_folds_anew_and_seed_0_keeps_the_first_deal() -> 
     assert 120 <= moved <= 190
     # Every fold of the new deal holds images, about a fifth each.
     assert sorted({other.of(i) for i in images}) == [0, 1, 2, 3, 4]
-    # The first deal is the file-name hash README's figures were made with.
-    assert first.of(images[0]) == int(crossval.hashlib.sha1(b"000.jpg").hexdigest(), 16) % 5
+    # The first deal hashes the plate's text; by name, the file name (as US figures before 2026-12-07 were dealt).
+    assert first.of(images[0]) == int(crossval.hashlib.sha1(b"AB000").hexdigest(), 16) % 5
+    assert crossval.Folds(5, by_plate=False).of(images[0]) == int(crossval.hashlib.sha1(b"000.jpg").hexdigest(), 16) % 5
+
+
+def test_kept_fold_models_are_read_only_with_the_deal_they_were_trained_on(tmp_path: Path) -> None:
+    crossval.check_deal(tmp_path / "folds", crossval.Folds(5, seed=1))
+    assert json.loads((tmp_path / "folds" / "deal.json").read_text()) == {"folds": 5, "by_plate": True, "seed": 1}
+    crossval.check_deal(tmp_path / "folds", crossval.Folds(5, seed=1))  # the same deal: fine
+    for other in (crossval.Folds(5, seed=2), crossval.Folds(3, seed=1), crossval.Folds(5, by_plate=False, seed=1)):
+        with pytest.raises(SystemExit, match="another deal"):
+            crossval.check_deal(tmp_path / "folds", other)
+    # Models kept before deals were recorded cannot be told apart: they are not read.
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "fold0.npz").write_bytes(b"")
+    with pytest.raises(SystemExit, match="unrecorded deal"):
+        crossval.check_deal(tmp_path / "old", crossval.Folds(5))
 
 
 def _figures(exact: float, detection: float | None = None, images: int = 140, plates: int = 138) -> dict:

@@ -33,6 +33,10 @@ def paired_difference(before: dict, after: dict, figure: str = "exact_rate") -> 
         raise ValueError("the first run has no spread: run crossval.py with --seeds and at least two seeds")
     if seeds_before != seeds_after:
         raise ValueError(f"the runs used other fold seeds ({seeds_before} and {seeds_after}): pairs need the same deals")
+    # "5-fold cross-validation by plate-text hash": a seed deals other folds by file name.
+    deal_before, deal_after = (run.get("method", "").split(", seed")[0] for run in (before, after))
+    if deal_before != deal_after:
+        raise ValueError(f"the runs dealt their folds otherwise ({deal_before!r} and {deal_after!r}): pairs need the same deals")
     sign = -1.0 if figure in LOWER_IS_BETTER else 1.0
     compared = {}
     for name, spread in before["across_seeds"].items():

@@ -1,7 +1,7 @@
 """Held-out accuracy of the whole pipeline by k-fold cross-validation over labeled folders.
 
-Every image is assigned to a fold by a hash of its file name (stable across runs and
-machines). For each fold a model (character classifier and plate verifier) is trained on
+Every image is assigned to a fold by a hash of its plates' texts (stable across runs and
+machines), so the photos of one plate never straddle a split. For each fold a model (character classifier and plate verifier) is trained on
 the crops, scenes and negatives of the other folds and evaluated on this fold's images,
 so no figure comes from an image the model saw; each set's figures are over the union of
 its held-out folds. Usage (from the repository root):
@@ -11,8 +11,8 @@ its held-out folds. Usage (from the repository root):
     python training/crossval.py ../shared/data --region eu-stacked --folds 5 --out results/heldout_eu_stacked.json
 
 --region picks the sets (REGION_SETS) and the region their models are trained for
-(SET_REGIONS); Brazilian and European folds go by plate text (BY_PLATE). --seed deals the
-images to folds anew; --seeds 0 1 2 repeats the run with each deal and reports each figure's
+(SET_REGIONS); --deal name deals by file name instead (US figures made before 2026-12-07
+were). --seed deals the images to folds anew; --seeds 0 1 2 repeats the run with each deal and reports each figure's
 mean and spread over them (compare_crossval.py pairs two such runs).
 
 --state-given reads the crops without and with each one's state (general model);
@@ -100,9 +100,6 @@ REGION_SETS = {
 REGION_UNLABELED = {"eu": ("eu-plates-unlabeled",)}
 # The region each set group's models are trained for (a group named for its region needs no entry).
 SET_REGIONS = {"eu-stacked": "eu", "br-crops": "br"}
-# US folds go by file name, as the README's US figures were made; other regions' by plate text, so
-# that the photos of one plate (br-plates holds several per plate) never straddle a split.
-BY_PLATE = {"br", "eu"}
 
 
 @dataclass(frozen=True)
@@ -110,8 +107,8 @@ class Folds:
     """How images are dealt to folds: how many, whether by plate text, and the seed of the deal."""
 
     count: int
-    # Deal by plate text, so that the photos of one plate never straddle a split.
-    by_plate: bool = False
+    # Deal by plate text, so that the photos of one plate (crops, scenes, br-plates' several a plate) never straddle a split.
+    by_plate: bool = True
     # Another seed deals the images anew (repeated cross-validation); seed 0 is the deal README's figures were made with.
     seed: int = 0
 
@@ -124,6 +121,23 @@ class Folds:
     def subset(self, dataset: Dataset, keep: set[int]) -> Dataset:
         """The images of a dataset whose fold is in keep."""
         return replace(dataset, images=tuple(i for i in dataset.images if self.of(i) in keep))
+
+
+def check_deal(models: Path, folds: Folds) -> None:
+    """A fold model folder and the run's deal in, nothing out: the deal is recorded in models/deal.json the first time; SystemExit when its models were trained on another deal.
+
+    A fold model read with another deal would score images it was trained on.
+    """
+    recorded = models / "deal.json"
+    deal = {"folds": folds.count, "by_plate": folds.by_plate, "seed": folds.seed}
+    if recorded.is_file():
+        if json.loads(recorded.read_text()) != deal:
+            raise SystemExit(f"crossval: the fold models in {models} were trained on another deal ({recorded.read_text().strip()}); use another --models folder")
+        return
+    if any(models.glob("fold*.npz")):
+        raise SystemExit(f"crossval: {models} holds fold models of an unrecorded deal; use another --models folder")
+    models.mkdir(parents=True, exist_ok=True)
+    recorded.write_text(json.dumps(deal) + "\n")
 
 
 def kept_fold_model(models: Path | None, fold: int) -> lpr.Model | None:
@@ -427,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
         "--seeds", type=int, nargs="+", metavar="SEED",
         help="repeat the whole cross-validation with each of these fold seeds and report each figure's mean and spread over them (instead of --seed)",
     )
+    parser.add_argument(
+        "--deal", choices=("plate", "name"), default="plate",
+        help="deal images to folds by a hash of their plates' texts (default: every photo of a plate in one fold) or of their file names (US figures before 2026-12-07)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="folds evaluated in parallel")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--state-given", action="store_true", help="only crops, read without and with each image's own state")
@@ -468,9 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     per_seed = {}
     sweeps: dict[int, dict] = {}
     for seed in seeds:
-        folds = Folds(args.folds, SET_REGIONS.get(args.region, args.region) in BY_PLATE, seed)
+        folds = Folds(args.folds, args.deal == "plate", seed)
         # Each seed's deal has its own fold models; seed 0's stay where a single run keeps them.
         models = args.models if args.models is None or seed == 0 else args.models / f"seed{seed}"
+        if models is not None:
+            check_deal(models, folds)
         if len(seeds) > 1:
             print(f"seed {seed}:")
         if sweep:

@@ -9,7 +9,10 @@ stays flat however many paths.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -143,6 +146,24 @@ def recognize_in_process(recognizer: Recognizer, paths: Iterable[str | os.PathLi
             yield recognize_file(recognizer, path, cropped)
 
 
+def start_fork_server() -> None:
+    """Nothing in; the fork server that starts workers is running out, started with SIGINT and SIGTERM ignored.
+
+    It shields itself from Ctrl-C only after importing its preloaded modules, a second or two:
+    a Ctrl-C or SIGTERM to the process group in that time killed it with a traceback. Ignored
+    signals survive its exec; this process gets its own handlers back at once. Outside the
+    main thread (where handlers cannot change) it is left to start as it would.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def recognize_in_pool(
     recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool, workers: int, lookahead: int
 ) -> Iterator[ImageResult]:
@@ -151,6 +172,7 @@ def recognize_in_pool(
     if START_METHOD == "forkserver":
         # The fork server imports lpr once and forks every worker from it, ready to run.
         context.set_forkserver_preload([__name__])
+        start_fork_server()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,)) as pool:
         submitted = (pool.submit(recognize_in_worker, str(path), cropped) for path in paths)
         try:

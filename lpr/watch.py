@@ -218,6 +218,7 @@ def start_pool(recognizer: Recognizer, workers: int) -> ProcessPoolExecutor:
     if batch.START_METHOD == "forkserver":
         # The fork server imports lpr once and forks every worker from it, ready to run.
         context.set_forkserver_preload([__name__])
+        batch.start_fork_server()
     return ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,))
 
 

@@ -16,13 +16,14 @@ import cv2
 import numpy as np
 import pytest
 
+from lpr import batch
 from lpr.cli import build_parser, main
 from lpr.hotlist import HotlistWatcher
 from lpr.model import DEFAULT_MODEL, load_model
 from lpr.pipeline import Recognizer
 from lpr.records import VehicleRead
 from lpr.store import open_store
-from lpr.watch import WatchConfig, Watcher, best_match, csv_text, open_sources, parse_time, safe_name
+from lpr.watch import WatchConfig, Watcher, best_match, csv_text, open_sources, parse_time, safe_name, start_pool
 
 REPO = Path(__file__).resolve().parent.parent
 US_SCENES = REPO.parent / "shared" / "data" / "us-scenes"
@@ -408,6 +409,36 @@ def test_sigterm_flushes_the_pass_in_view(tmp_path, workers):
     with open_store(url) as store:
         assert sorted(r.id for r in store.reads()) == sorted(read["id"] for read in reads)
     assert b"frames read" in err and b"Traceback" not in err
+
+
+def _ignored_signals(pid: int) -> int:
+    """The mask of signals a Linux process ignores (SigIgn in /proc/PID/status)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+
+
+@pytest.mark.skipif(batch.START_METHOD != "forkserver" or not Path("/proc/self/status").exists(), reason="needs Linux's forkserver and /proc")
+def test_the_worker_fork_server_ignores_stop_signals_from_its_first_moment(recognizer):
+    # A Ctrl-C to the terminal's process group while the fork server still imported lpr used to kill it with a
+    # traceback. It is started with SIGINT and SIGTERM ignored; the watch's own process gets its handlers back.
+    before = signal.getsignal(signal.SIGINT)
+    pool = start_pool(recognizer, 2)
+    try:
+        assert signal.getsignal(signal.SIGINT) is before
+        children = [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and Path(f"/proc/{pid}/stat").exists()]
+        servers = []
+        for pid in children:
+            try:
+                if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid() and b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    servers.append(pid)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        assert len(servers) == 1
+        stop_signals = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+        assert _ignored_signals(servers[0]) & stop_signals == stop_signals
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+    finally:
+        pool.shutdown()
 
 
 def test_a_stop_event_ends_a_live_watch_promptly(recognizer, tmp_path):

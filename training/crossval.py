@@ -1,19 +1,21 @@
 """Held-out accuracy of the whole pipeline by k-fold cross-validation over labeled folders.
 
 Every image is assigned to a fold by a hash of its plates' texts (stable across runs and
-machines), so the photos of one plate never straddle a split. For each fold a model (character classifier and plate verifier) is trained on
-the crops, scenes and negatives of the other folds and evaluated on this fold's images,
-so no figure comes from an image the model saw; each set's figures are over the union of
-its held-out folds. Usage (from the repository root):
+machines), so the photos of one plate never straddle a split. For each fold a model
+(character classifier and plate verifier) is trained on the crops, scenes and negatives of
+the other folds and evaluated on this fold's images, so no figure comes from an image or a
+plate the model saw; each set's figures are over the union of its held-out folds. Usage (from the repository root):
 
     python training/crossval.py ../shared/data --folds 5 --out results/heldout.json
     python training/crossval.py ../shared/data --region br --folds 3 --out results/heldout_br.json
     python training/crossval.py ../shared/data --region eu-stacked --folds 5 --out results/heldout_eu_stacked.json
 
 --region picks the sets (REGION_SETS) and the region their models are trained for
-(SET_REGIONS); --deal name deals by file name instead (US figures made before 2026-12-07
-were). --seed deals the images to folds anew; --seeds 0 1 2 repeats the run with each deal and reports each figure's
-mean and spread over them (compare_crossval.py pairs two such runs).
+(SET_REGIONS); --deal name deals by file name instead (as US figures made before
+2026-12-07 were). --seed deals the images to folds anew; --seeds 0 1 2 repeats the run with
+each deal and reports each figure's mean and spread over them (compare_crossval.py pairs two
+such runs). --sweep reads every value of one reading setting with kept fold models and
+reports the nested estimate of choosing among them (see nested_sweep).
 
 --state-given reads the crops without and with each one's state (general model);
 --state-models va nc reads each state's crops with that state's own model (us-va, us-nc).

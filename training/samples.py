@@ -228,8 +228,8 @@ def collect_characters(
             for shrunk in shrunk_plates(plate, shrunk_heights):
                 characters += labeled_characters(shrunk, text, config, geometry) or []
             # And as a distant camera sees it (see TrainingConfig.degraded_heights).
-            for degraded in filter(lambda d: d is not None, (degraded_plate(plate, h) for h in degraded_heights)):
-                characters += labeled_characters(degraded, text, config, geometry) or []
+            for degraded in (degraded_plate(plate, height) for height in degraded_heights):
+                characters += (degraded is not None and labeled_characters(degraded, text, config, geometry)) or []
             samples.extend(CharacterSample(c.mask, c.gray, char, str(labeled.path), labeled.state) for c, char in characters)
     return samples, plates, usable, unreadable
 

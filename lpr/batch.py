@@ -146,33 +146,35 @@ def recognize_in_process(recognizer: Recognizer, paths: Iterable[str | os.PathLi
             yield recognize_file(recognizer, path, cropped)
 
 
-def start_fork_server() -> None:
-    """Nothing in; the fork server that starts workers is running out, started with SIGINT and SIGTERM ignored.
+def worker_context(preload: str) -> multiprocessing.context.BaseContext:
+    """The module workers run (imported once by the fork server) in, the multiprocessing context to start them with out.
 
-    It shields itself from Ctrl-C only after importing its preloaded modules, a second or two:
-    a Ctrl-C or SIGTERM to the process group in that time killed it with a traceback. Ignored
-    signals survive its exec; this process gets its own handlers back at once. Outside the
-    main thread (where handlers cannot change) it is left to start as it would.
+    The fork server is started here with SIGINT and SIGTERM ignored: it shields itself from
+    Ctrl-C only after importing preload, a second or two, and a Ctrl-C or SIGTERM to the
+    process group in that time killed it with a traceback. Ignored signals survive its exec;
+    this process gets its own handlers back at once. Outside the main thread (where handlers
+    cannot change) the server is left to start on first use.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        multiprocessing.forkserver.ensure_running()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    context = multiprocessing.get_context(START_METHOD)
+    if START_METHOD != "forkserver":
+        return context
+    # The fork server imports lpr once and forks every worker from it, ready to run.
+    context.set_forkserver_preload([preload])
+    if threading.current_thread() is threading.main_thread():
+        previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+    return context
 
 
 def recognize_in_pool(
     recognizer: Recognizer, paths: Iterable[str | os.PathLike], cropped: bool, workers: int, lookahead: int
 ) -> Iterator[ImageResult]:
     """Image paths in, ImageResults out in input order, computed by a pool of worker processes."""
-    context = multiprocessing.get_context(START_METHOD)
-    if START_METHOD == "forkserver":
-        # The fork server imports lpr once and forks every worker from it, ready to run.
-        context.set_forkserver_preload([__name__])
-        start_fork_server()
+    context = worker_context(__name__)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,)) as pool:
         submitted = (pool.submit(recognize_in_worker, str(path), cropped) for path in paths)
         try:

@@ -19,7 +19,6 @@ import io
 import json
 import logging
 import math
-import multiprocessing
 import re
 import signal
 import threading
@@ -214,12 +213,7 @@ def start_worker(spec: RecognizerSpec) -> None:
 
 def start_pool(recognizer: Recognizer, workers: int) -> ProcessPoolExecutor:
     """A recognizer and a number of workers in, a process pool whose workers each built the same recognizer (one BLAS and OpenCV thread each) out."""
-    context = multiprocessing.get_context(batch.START_METHOD)
-    if batch.START_METHOD == "forkserver":
-        # The fork server imports lpr once and forks every worker from it, ready to run.
-        context.set_forkserver_preload([__name__])
-        batch.start_fork_server()
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(recognizer.spec,))
+    return ProcessPoolExecutor(workers, mp_context=batch.worker_context(__name__), initializer=start_worker, initargs=(recognizer.spec,))
 
 
 def safe_name(camera: str) -> str:

@@ -223,6 +223,11 @@ def test_ink_colours_are_the_colours_under_the_masks():
     assert np.abs(colours[[0, 1, 3, 4]] - navy).max() < 12
     assert np.abs(colours[2] - orange).max() < 12
     assert ink_colours(image, []).shape == (0, 3)
+    # A gray plate (segment_plate takes one) has its inks' lightness, and no colour.
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    lightness = ink_colours(gray, crops)
+    assert lightness.shape == (5, 3) and np.abs(lightness[:, 1:] - 128).max() < 1
+    assert np.abs(lightness[:, 0] - colours[:, 0]).max() < 12
 
 
 def test_off_colour_members_are_doubtful_members_of_another_colour():

@@ -195,7 +195,7 @@ def fits_row(row: Sequence[Box], member: int, config: SegmentationConfig) -> boo
 
 
 def ink_colours(plate: np.ndarray, crops: Sequence[CharacterCrop]) -> np.ndarray:
-    """(H, W, 3) uint8 BGR plate and n characters cut from it in, (n, 3) float64 mean 8-bit CIELAB colour of each one's ink out."""
+    """(H, W, 3) uint8 BGR or (H, W) gray plate and n characters cut from it in, (n, 3) float64 mean 8-bit CIELAB colour of each one's ink out (a gray plate's: lightness only)."""
     colours = np.zeros((len(crops), 3))
     if not crops:
         return colours
@@ -204,7 +204,7 @@ def ink_colours(plate: np.ndarray, crops: Sequence[CharacterCrop]) -> np.ndarray
     under = plate[y0 : max(c.box.y + c.box.h for c in crops), x0 : max(c.box.x + c.box.w for c in crops)]
     if under.size == 0:
         return colours
-    lab = cv2.cvtColor(under, cv2.COLOR_BGR2Lab)
+    lab = cv2.cvtColor(under if under.ndim == 3 else cv2.cvtColor(under, cv2.COLOR_GRAY2BGR), cv2.COLOR_BGR2Lab)
     for i, crop in enumerate(crops):
         box = crop.box
         area = lab[box.y - y0 : box.y - y0 + box.h, box.x - x0 : box.x - x0 + box.w]

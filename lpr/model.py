@@ -104,8 +104,10 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
     intercept = np.asarray(classifier.intercept, dtype=np.float64)
     classes = np.asarray(list(classifier.classes), dtype="<U1")
     features = classifier.features
-    # The features and verifier stages are written with the weights they shape (below).
-    settings = {stage: values for stage, values in model.config.to_dict().items() if stage not in ("features", "verifier")}
+    # The features and verifier stages are written with the weights they shape (below); a model
+    # without a verifier keeps its verifier settings here, so that a model trained from it reads alike.
+    shaped = ("features",) if model.verifier is None else ("features", "verifier")
+    settings = {stage: values for stage, values in model.config.to_dict().items() if stage not in shaped}
     metadata = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,

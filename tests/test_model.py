@@ -349,7 +349,7 @@ def tuned(model: Model) -> Model:
     )
     config = with_overrides(Config(), {
         "localization.scales": [1.0], "segmentation.dark_offsets": [5, 20], "segmentation.band_margin": None,
-        "decoding.top_n": 3, "scene.sure_confidence": 0.6, "scene.reread_plate_box": False,
+        "decoding.top_n": 3, "scene.sure_confidence": 0.6, "scene.reread_plate_box": False, "verifier.min_candidate_score": -0.4,
     })
     training = {"classifier_regularization": 0.05, "shrunk_heights": [28, 36], "verifier_regularization": 0.003}
     return dataclasses.replace(model, region="us-va", profile=profile, config=config, training=training)
@@ -386,8 +386,10 @@ def test_file_is_version_4_with_profile_settings_and_training(tuned: Model):
     assert metadata["region"] == "us-va"
     assert metadata["profile"] == tuned.profile.to_dict()
     assert metadata["training"] == tuned.training
-    # The features and verifier stages live in their own entries, with the weights they shape.
-    assert set(metadata["settings"]) == {"localization", "segmentation", "decoding", "scene"}
+    # The features stage lives in its own entry, with the weights it shapes; so do the verifier
+    # settings of a model with a verifier, and a model without one keeps them with the others.
+    assert tuned.verifier is None
+    assert set(metadata["settings"]) == {"localization", "verifier", "segmentation", "decoding", "scene"}
     assert metadata["settings"]["scene"]["sure_confidence"] == 0.6
 
 
@@ -398,6 +400,8 @@ def test_version_4_round_trip_keeps_region_profile_settings_and_training(tuned: 
         assert loaded.profile.geometry.scene_characters == (5, 8) and loaded.profile.lookalikes == ("0O", "8B")
         assert loaded.config == tuned.config
         assert loaded.config.segmentation.band_margin is None and loaded.config.localization.scales == (1.0,)
+        # A model without a verifier keeps its verifier settings too (a region's, such as the US's candidate threshold).
+        assert loaded.config.verifier.min_candidate_score == -0.4
         assert loaded.training == tuned.training
         assert loaded.info == tuned.info
         assert np.array_equal(loaded.classifier.probabilities(probe), tuned.classifier.probabilities(probe))

@@ -41,6 +41,9 @@ REGION_TRAINING: dict[str, dict[str, Any]] = {
 # Brazil: red plates carry white characters, whose contrast over the red is low in gray; thresholds for
 # light characters as many as for dark ones make most of them readable (about 40% to 74% of real crops).
 REGION_SETTINGS: dict[str, dict[str, Any]] = {
+    # US: candidates the verifier scores between -0.5 and -0.4 almost never hold a plate, yet they are a quarter
+    # of the reads of plate-free photos, which are most of a camera's frames.
+    "us": {"verifier.min_candidate_score": -0.4},
     # Brazilian photos are close: plates 50-130 px high need a third, smaller working scale.
     "br": {"segmentation.light_offsets": [5, 10, 20, 35, 50], "localization.scales": [1.0, 0.5, 0.25]},
 }

@@ -105,7 +105,7 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
     classes = np.asarray(list(classifier.classes), dtype="<U1")
     features = classifier.features
     # The features and verifier stages are written with the weights they shape (below); a model
-    # without a verifier keeps its verifier settings here, so that a model trained from it reads alike.
+    # without a verifier keeps its verifier settings here, so the file holds every setting it was trained with.
     shaped = ("features",) if model.verifier is None else ("features", "verifier")
     settings = {stage: values for stage, values in model.config.to_dict().items() if stage not in shaped}
     metadata = {

@@ -299,13 +299,16 @@ class DecodingConfig:
     lookalike_share: float = 0.05
     # A row end is dropped when the rest reads in a layout this much commoner (times its doubt; 0 = never).
     dropped_end_weight: float = 0.1
+    # The same for the line ends of a two-line plate, where the country band, a seal or the frame stands beside short lines.
+    dropped_line_end_weight: float = 10.0
 
     def __post_init__(self) -> None:
         stage = "decoding"
         _finite_numbers(self, stage)
         _require(self.top_n >= 1 and self.alternatives_per_character >= 1, stage, "top_n and alternatives_per_character must be at least 1")
         _require(self.format_smoothing > 0 and self.general_format_smoothing > 0, stage, "format smoothings must be positive")
-        _require(0 <= self.lookalike_share <= 1 and self.dropped_end_weight >= 0, stage, "lookalike_share must be in [0, 1], dropped_end_weight >= 0")
+        _require(0 <= self.lookalike_share <= 1, stage, "lookalike_share must be in [0, 1]")
+        _require(self.dropped_end_weight >= 0 and self.dropped_line_end_weight >= 0, stage, "dropped end weights must be >= 0")
 
 
 @dataclass(frozen=True)

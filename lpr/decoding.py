@@ -7,7 +7,9 @@ from 1 when the shapes alone cannot.
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -179,45 +181,61 @@ def _guess_confidence(prediction: CharacterPrediction, char: str) -> float:
     return next((g.confidence for g in prediction.guesses if g.char == char), 0.0)
 
 
-def layout_fitting_span(
+def line_ends(count: int, line_starts: Sequence[int]) -> tuple[int, ...]:
+    """A row's member count and the index of each line's first member in, the indices of every line's first and last member out, ascending."""
+    bounds = [*line_starts, count]
+    return tuple(sorted({i for start, stop in zip(bounds, bounds[1:]) if start < stop for i in (start, stop - 1)}))
+
+
+def kept_line_starts(line_starts: Sequence[int], kept: Sequence[int]) -> tuple[int, ...]:
+    """Each line's first member and the ascending indices of the members kept in, each line's first member among the kept out (a line with none kept is gone)."""
+    lines = [bisect.bisect_right(line_starts, k) - 1 for k in kept]
+    return tuple(j for j, line in enumerate(lines) if j == 0 or line != lines[j - 1]) or (0,)
+
+
+def layout_fitting_members(
     scores: Sequence[float],
     ranking: list[CharacterPrediction],
     formats: Mapping[str, int],
     smoothing: float,
     dropped_end_weight: float,
     fewest: int,
-) -> tuple[int, int]:
-    """A row's candidate scores and ranking guesses, {layout: count}, its pseudo-count, the cost of a dropped end and the fewest characters in, (start, stop) of the members to read out.
+    line_starts: Sequence[int] = (0,),
+) -> tuple[int, ...]:
+    """A row's candidate scores and ranking guesses, {layout: count}, its pseudo-count, the cost of a dropped end, the fewest characters and each line's first member in, the indices of the members to read out.
 
-    The whole row, or the row less its first or last member when the rest reads in a much
-    commoner layout: a logo read as a sure character before the plate (Maine's ribbon).
-    A dropped end costs dropped_end_weight times its chance of not being read right.
+    The whole row, or the row less some of its line ends when the rest reads in a much
+    commoner layout: a logo read as a sure character before the plate (Maine's ribbon), or
+    on a two-line plate the band, a seal or the frame beside a short line. A one-line row
+    drops its first or its last member at most; a two-line row any of its lines' ends.
+    Each dropped end costs dropped_end_weight times its chance of not being read right.
     """
 
-    def value(start: int, stop: int) -> float:
-        text = layout_candidates(ranking[start:stop], formats, 1, smoothing)[0].plate
-        geometric = math.exp(float(np.mean(np.log(np.maximum(scores[start:stop], 1e-9)))))
-        return geometric * layout_prior(formats, text, smoothing)
+    def value(kept: tuple[int, ...]) -> float:
+        text = layout_candidates([ranking[i] for i in kept], formats, 1, smoothing)[0].plate
+        geometric = math.exp(float(np.mean(np.log(np.maximum([scores[i] for i in kept], 1e-9)))))
+        cost = math.prod(dropped_end_weight * (1.0 - scores[i]) for i in range(len(scores)) if i not in kept)
+        return geometric * layout_prior(formats, text, smoothing) * cost
 
     count = len(scores)
+    whole = tuple(range(count))
     if count <= fewest or dropped_end_weight <= 0.0:
-        return 0, count
-    options = {
-        (0, count): value(0, count),
-        (1, count): value(1, count) * dropped_end_weight * (1.0 - scores[0]),
-        (0, count - 1): value(0, count - 1) * dropped_end_weight * (1.0 - scores[-1]),
-    }
-    # On a tie the whole row stays (options keep their insertion order).
-    return max(options, key=lambda span: options[span])
+        return whole
+    ends = line_ends(count, line_starts)
+    most_dropped = 1 if len(line_starts) == 1 else len(ends)
+    drops = [d for k in range(1, most_dropped + 1) for d in itertools.combinations(ends, k) if count - k >= fewest]
+    options = [whole] + [tuple(i for i in whole if i not in d) for d in drops]
+    # On a tie the whole row stays (max keeps the first of equals).
+    return max(options, key=value)
 
 
 @dataclass(frozen=True)
 class DecodedRow:
-    """A row's texts best first, the confidence of each character of the best text, and the (start, stop) of the members read."""
+    """A row's texts best first, the confidence of each character of the best text, and the indices of the members read."""
 
     candidates: tuple[TextCandidate, ...]
     confidences: tuple[float, ...]
-    span: tuple[int, int]
+    kept: tuple[int, ...]
 
 
 def decode_row(
@@ -228,20 +246,22 @@ def decode_row(
     lookalikes: Sequence[str],
     config: DecodingConfig,
     fewest: int,
+    line_starts: Sequence[int] = (0,),
 ) -> DecodedRow:
-    """A row's per-character guesses and candidate scores, the region's {layout: count} (or None), its pseudo-count and look-alike groups in, the row's texts out.
+    """A row's per-character guesses and candidate scores, the region's {layout: count} (or None), its pseudo-count, look-alike groups and each line's first member in, the row's texts out.
 
     With layouts, look-alikes share their probability for ranking (lookalike_predictions),
-    a row end goes when the rest reads in a much commoner layout (layout_fitting_span), and
+    line ends go when the rest reads in a much commoner layout (layout_fitting_members), and
     the texts are ranked by probability times layout share (layout_candidates).
     """
     ranking, reported = list(predictions), list(predictions)
-    span = (0, len(ranking))
+    kept = tuple(range(len(ranking)))
     if layouts:
         pairs = [lookalike_predictions(p, lookalikes, config.lookalike_share) for p in predictions]
         ranking, reported = [r for r, _ in pairs], [r for _, r in pairs]
-        span = layout_fitting_span(scores, ranking, layouts, smoothing, config.dropped_end_weight, fewest)
-        ranking, reported = ranking[span[0] : span[1]], reported[span[0] : span[1]]
+        weight = config.dropped_end_weight if len(line_starts) == 1 else config.dropped_line_end_weight
+        kept = layout_fitting_members(scores, ranking, layouts, smoothing, weight, fewest, line_starts)
+        ranking, reported = [ranking[i] for i in kept], [reported[i] for i in kept]
     candidates = layout_candidates(ranking, layouts, config.top_n, smoothing, reported)
     confidences = tuple(_guess_confidence(p, char) for char, p in zip(candidates[0].plate, reported))
-    return DecodedRow(tuple(candidates), confidences, span)
+    return DecodedRow(tuple(candidates), confidences, kept)

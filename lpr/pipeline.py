@@ -18,7 +18,7 @@ import numpy as np
 
 from .classification import CharacterPrediction
 from .config import Config, IdentificationConfig, fixed_by_training, with_overrides
-from .decoding import decode_row, layout_prior
+from .decoding import decode_row, kept_line_starts, layout_prior
 from .geometry import Box, non_max_suppression, union_box
 from .identification import layout_guesses, plate_image
 from .localization import PlateCandidate, plate_candidates, to_gray
@@ -116,14 +116,15 @@ class Recognizer:
         layouts, smoothing = self.layout_prior_counts()
         fewest = (geometry.scene_characters if in_scene else geometry.cropped_characters)[0]
         scores = [candidate_score(p) for p in segmented.predictions]
-        decoded = decode_row(segmented.predictions, scores, layouts, smoothing, self.profile.lookalikes, self.config.decoding, fewest)
-        crops = segmented.segmentation.characters[decoded.span[0] : decoded.span[1]]
+        found = segmented.segmentation
+        decoded = decode_row(segmented.predictions, scores, layouts, smoothing, self.profile.lookalikes, self.config.decoding, fewest, found.line_starts)
+        crops = tuple(found.characters[i] for i in decoded.kept)
         best = decoded.candidates[0]
         characters = tuple(
             CharacterRead(char, confidence, crop.box.shifted(*origin)) for char, confidence, crop in zip(best.plate, decoded.confidences, crops)
         )
         box = Box(origin[0], origin[1], plate.shape[1], plate.shape[0])
-        segmentation = replace(segmented.segmentation, characters=crops)
+        segmentation = replace(found, characters=crops, line_starts=kept_line_starts(found.line_starts, decoded.kept))
         return PlateReading(best.plate, best.confidence, box, characters, decoded.candidates, segmentation, box)
 
     def _predictor(self) -> Callable[[Sequence[CharacterCrop]], list[CharacterPrediction]]:

@@ -8,8 +8,10 @@ from lpr.classification import CharacterGuess, CharacterPrediction
 from lpr.config import DecodingConfig
 from lpr.decoding import (
     best_text_for_layout,
+    kept_line_starts,
     layout_candidates,
-    layout_fitting_span,
+    layout_fitting_members,
+    line_ends,
     lookalike_predictions,
     read_with_formats,
     text_candidates,
@@ -149,21 +151,56 @@ def test_a_logo_read_as_a_leading_letter_goes_when_the_rest_fits_a_common_layout
     # Maine's ribbon read as a sure "A" before 100AJA: LDDDLLL was never seen, DDDLLL often.
     row = sure_row("A100AJA")
     scores = [p.confidence for p in row]
-    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (1, 7)
+    assert layout_fitting_members(scores, row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (1, 2, 3, 4, 5, 6)
     # The same on the right: a trailing letter after a serial of a common layout.
     trailing = sure_row("100AJA") + [prediction(("K", 0.9))]
-    assert layout_fitting_span([0.9] * 7, trailing, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 6)
+    assert layout_fitting_members([0.9] * 7, trailing, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 1, 2, 3, 4, 5)
 
 
 def test_a_row_in_a_seen_layout_keeps_its_ends():
     row = sure_row("A100AJA")
     scores = [p.confidence for p in row]
     # Its own layout seen as often as the shorter one: the whole row stays.
-    assert layout_fitting_span(scores, row, {"DDDLLL": 10, "LDDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 7)
+    assert layout_fitting_members(scores, row, {"DDDLLL": 10, "LDDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == tuple(range(7))
     # A sure end (score 1) is never dropped, a weight of 0 drops nothing, and a row of
     # the fewest characters is never shortened.
-    assert layout_fitting_span([1.0] + scores[1:], row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 7)
-    assert layout_fitting_span(scores, row, {"DDDLLL": 10}, 0.05, 0.0, FEWEST) == (0, 7)
+    assert layout_fitting_members([1.0] + scores[1:], row, {"DDDLLL": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == tuple(range(7))
+    assert layout_fitting_members(scores, row, {"DDDLLL": 10}, 0.05, 0.0, FEWEST) == tuple(range(7))
     short = sure_row("A100")
     assert FEWEST == len(short)
-    assert layout_fitting_span([0.9] * 4, short, {"DDD": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == (0, 4)
+    assert layout_fitting_members([0.9] * 4, short, {"DDD": 10}, 0.05, DROPPED_END_WEIGHT, FEWEST) == tuple(range(4))
+
+
+LINE_END_WEIGHT = DecodingConfig().dropped_line_end_weight
+
+
+def test_a_seal_read_between_a_two_line_plates_lines_goes():
+    # A German "BOR / HD115" plate whose seal, right of the top line, reads as a sure "8":
+    # LLLDLLDDD is no layout, LLLLLDDD is; the seal is the top line's last member.
+    row = sure_row("BOR8HD115", 0.95)
+    scores = [p.confidence for p in row]
+    kept = layout_fitting_members(scores, row, {"LLLLLDDD": 10}, 0.5, LINE_END_WEIGHT, 1, line_starts=(0, 4))
+    assert "".join("BOR8HD115"[i] for i in kept) == "BORHD115"
+    # Read as one line, the seal is no end: nothing goes.
+    assert layout_fitting_members(scores, row, {"LLLLLDDD": 10}, 0.5, LINE_END_WEIGHT, 1) == tuple(range(9))
+
+
+def test_a_two_line_plate_drops_several_line_ends_but_keeps_a_row_in_a_seen_layout():
+    # The band's letter before the top line and the frame read as "I" after the bottom one.
+    row = sure_row("DAB12I", 0.95)
+    scores = [p.confidence for p in row]
+    kept = layout_fitting_members(scores, row, {"LLDD": 10}, 0.5, LINE_END_WEIGHT, 1, line_starts=(0, 3))
+    assert kept == (1, 2, 3, 4)
+    # Its own layout seen as often: every member stays.
+    assert layout_fitting_members(scores, row, {"LLDD": 10, "LLLDDL": 10}, 0.5, LINE_END_WEIGHT, 1, line_starts=(0, 3)) == tuple(range(6))
+
+
+def test_line_ends_and_the_lines_left_after_dropping():
+    assert line_ends(7, (0,)) == (0, 6)
+    assert line_ends(7, (0, 3)) == (0, 2, 3, 6)
+    # A one-member line's first is its last.
+    assert line_ends(4, (0, 1)) == (0, 1, 3)
+    assert kept_line_starts((0, 3), (1, 2, 4, 5)) == (0, 2)
+    # A line of which nothing is kept is gone.
+    assert kept_line_starts((0, 1), (1, 2, 3)) == (0,)
+    assert kept_line_starts((0,), (1, 2)) == (0,)

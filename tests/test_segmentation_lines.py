@@ -56,6 +56,8 @@ def test_a_stacked_plate_is_read_top_line_first():
     # Boxes in the plate's own pixels: the top line above the gap, the bottom one below, each left to right.
     assert all(b.y + b.h <= bottom_start for b in boxes[:2]) and all(b.y >= bottom_start - 2 for b in boxes[2:])
     assert [b.x for b in boxes[:2]] == sorted(b.x for b in boxes[:2]) and [b.x for b in boxes[2:]] == sorted(b.x for b in boxes[2:])
+    # Where each line starts, so that decoding can drop a line's ends.
+    assert segmented.segmentation.line_starts == (0, 2)
     assert segmented.segmentation.binary.ndim == 2 and 0 < segmented.score <= 1
 
 

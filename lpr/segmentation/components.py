@@ -29,12 +29,14 @@ class CharacterCrop:
 
 @dataclass(frozen=True)
 class Segmentation:
-    """The characters found with one threshold setting, left to right, and the binary plate it came from."""
+    """The characters found with one threshold setting, left to right (a two-line plate's top line first), and the binary plate it came from."""
 
     characters: tuple[CharacterCrop, ...]
     polarity: str
     offset: int
     binary: np.ndarray
+    # Index of each line's first character: (0,) for a one-line plate.
+    line_starts: tuple[int, ...] = (0,)
 
 
 def local_contrast(gray: np.ndarray, config: SegmentationConfig) -> np.ndarray:

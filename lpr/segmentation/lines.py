@@ -64,7 +64,8 @@ def segment_stacked_plate(
         return None
     predictions = tuple(p for r in read for p in r.predictions)
     first = read[0].segmentation
-    segmentation = Segmentation(characters, first.polarity, first.offset, stacked_binaries([r.segmentation.binary for r in read]))
+    binary = stacked_binaries([r.segmentation.binary for r in read])
+    segmentation = Segmentation(characters, first.polarity, first.offset, binary, line_starts=(0, len(first.characters)))
     score = float(np.average([r.score for r in read], weights=[len(r.predictions) for r in read]))
     return SegmentedPlate(segmentation, predictions, score)
 

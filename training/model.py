@@ -199,7 +199,9 @@ def train_model(
     profile = learned_profile(base, datasets, training)
     classifier = fit_classifier(samples, config, subregion, seed, training.classifier_regularization)
     for _ in range(training.hard_example_rounds):
-        hard = hard_examples(plate_reader(classifier, region, profile, config), datasets, training.hard_example_edits, progress)
+        # Read as the classifier sees them: a seal beside a two-line plate's line that decoding would drop is a misreading to learn from.
+        seen = with_overrides(config, {"decoding.dropped_line_end_weight": 0.0})
+        hard = hard_examples(plate_reader(classifier, region, profile, seen), datasets, training.hard_example_edits, progress)
         if not hard:
             break
         samples = samples + hard

@@ -386,7 +386,12 @@ def test_sigterm_flushes_the_pass_in_view(tmp_path, workers):
     try:
         # Wait until the watcher has the video open (the model is loaded and frames are being read), then give it a second of the pass.
         def opened() -> bool:
-            return any(os.path.realpath(f"/proc/{process.pid}/fd/{fd}") == str(video.resolve()) for fd in os.listdir(f"/proc/{process.pid}/fd"))
+            folder = f"/proc/{process.pid}/fd"
+            try:
+                return any(os.readlink(f"{folder}/{fd}") == str(video.resolve()) for fd in os.listdir(folder))
+            except OSError:
+                # A descriptor closed (or the process ended) between the listing and the look: look again.
+                return False
 
         deadline = time.monotonic() + 30
         while Path(f"/proc/{process.pid}/fd").is_dir() and not opened() and time.monotonic() < deadline:
